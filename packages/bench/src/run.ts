@@ -1,0 +1,182 @@
+/**
+ * `npm run bench`: DMTP's throughput and latency, next to floors measured in the same run on the
+ * same machine. Prints a table; `-- --json` prints one JSON object on stdout instead (the table
+ * goes to stderr). Results are also written to bench-results/latest.json.
+ *
+ * Every scenario gets a fresh server process on embedded defaults (SQLite, in-process pub/sub),
+ * but the sync benchmark, whose server runs in this process so it can grow the history directly
+ * in the database.
+ */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { type Child, startChild } from './_child.js'
+import { round } from './_stats.js'
+import { sqliteInsertFloor, wsEchoFloor } from './scenarios/floors.js'
+import { migrationCost } from './scenarios/migration.js'
+import { deliveryLatency, p2pThroughput } from './scenarios/p2p.js'
+import { serverOnly } from './scenarios/server-only.js'
+import { type SyncStep, syncCost, syncTable } from './scenarios/sync.js'
+import { bundleSize, CHROMIUM, type WebResult, webDist, webScenario } from './scenarios/web.js'
+
+const json = process.argv.includes('--json')
+const quick = process.argv.includes('--quick')
+const scale = quick ? 0.1 : 1
+const log = (line: string) => process.stderr.write(`${line}\n`)
+
+async function withServer<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const server: Child<{ url: string }> = await startChild('./server-process.js')
+  try {
+    return await fn(server.info.url)
+  } finally {
+    await server.stop()
+  }
+}
+
+log(`DMTP bench on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}${quick ? ' (quick)' : ''}`)
+
+log('floor: SQLite inserts…')
+const sqlite = sqliteInsertFloor({ rows: Math.round(100_000 * scale), batch: 512 })
+
+log('floor: WebSocket echo…')
+const echoServer: Child<{ port: number }> = await startChild('./echo-server.js')
+const echo = await wsEchoFloor(echoServer.info.port, { connections: 8, messages: Math.round(60_000 * scale), window: 64 })
+await echoServer.stop()
+
+log('server only: replayed envelopes…')
+const replay = await withServer((url) => serverOnly(url, { pairs: 8, messages: Math.round(40_000 * scale), window: 64 }))
+
+log('end to end: SDK clients, acknowledged and decrypted…')
+const p2p = await withServer((url) => p2pThroughput(url, { pairs: 8, messages: Math.round(20_000 * scale), window: 32 }))
+
+log('delivery latency at 500 messages/s…')
+const latency = await withServer((url) => deliveryLatency(url, { pairs: 4, rate: 500, seconds: quick ? 2 : 6 }))
+
+log('pattern β: migrating 10,000 relayed messages…')
+const migration = await migrationCost({ messages: 10_000 })
+
+// Quick runs stop the history at 100k: the 1M keys then hold the figures at 100k.
+const histories = quick ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 1_000_000]
+const largest = (histories.at(-1) as number).toLocaleString('en-US')
+log(`sync cost as history grows to ${largest} messages…`)
+const sync = await syncCost({ histories, added: 1_000, largeAdded: 10_000 })
+const syncAtLargest = sync.steps.at(-2) as SyncStep
+const largeSync = sync.steps.at(-1) as SyncStep
+
+// The web app: its initial JavaScript, and opening a 10,000-message conversation in Chromium.
+const dist = webDist()
+let web: WebResult | undefined
+if (!dist) log('web: skipped, packages/web/dist is missing (npm run build)')
+else if (!fs.existsSync(CHROMIUM)) log(`web: opening skipped, no Chromium at ${CHROMIUM} (apt-get install -y chromium)`)
+else {
+  log('web app: opening a 10,000-message conversation in Chromium…')
+  web = await webScenario({ messages: 10_000, runs: 3 }).catch((error: Error) => {
+    log(`web: opening failed: ${error.message}`)
+    return undefined
+  })
+}
+const webBundle = web ? { kb: web.bundleGzipKb, files: web.bundleFiles } : dist ? bundleSize(dist) : undefined
+
+const result = {
+  machine: {
+    date: new Date().toISOString(),
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: round(os.totalmem() / 2 ** 30, 0),
+    node: process.version,
+    quick,
+  },
+  p2p_acked_msgs_per_s: p2p.msgsPerSecond,
+  server_only_msgs_per_s: replay.msgsPerSecond,
+  delivery_p50_ms: latency.p50,
+  delivery_p99_ms: latency.p99,
+  floor_ws_echo_per_s: echo.perSecond,
+  floor_sqlite_inserts_per_s: sqlite.perSecond,
+  sync_ms_10k_on_1m: largeSync.ms,
+  sync_bytes_10k_on_1m: largeSync.bytes,
+  flat_manifest_bytes_at_1m: syncAtLargest.flatBytes,
+  gas_per_sync: Math.max(...sync.steps.map((step) => step.gas)),
+  gas_per_sync_constant: sync.gasConstant,
+  beta_server_reencrypt_10k_ms: migration.serverReencryptMs,
+  beta_client_reencrypt_10k_ms: migration.clientReencryptMs,
+  web_bundle_gzip_kb: webBundle?.kb ?? null,
+  web_open_10k_ms: web?.open10kMs ?? null,
+  ratios: {
+    server_only_vs_ws_echo: round(replay.msgsPerSecond / echo.perSecond, 3),
+    server_only_vs_sqlite_inserts: round(replay.msgsPerSecond / sqlite.perSecond, 3),
+    p2p_vs_server_only: round(p2p.msgsPerSecond / replay.msgsPerSecond, 3),
+  },
+  details: {
+    p2p,
+    replay,
+    latency,
+    echo,
+    sqlite,
+    sync: sync.steps,
+    syncSetup: { seeding: sync.seeding, seconds: sync.seconds },
+    migration,
+    web: web ?? (webBundle ? { bundleGzipKb: webBundle.kb, bundleFiles: webBundle.files } : null),
+  },
+}
+
+const rows: [string, string, string][] = [
+  ['p2p_acked_msgs_per_s', String(result.p2p_acked_msgs_per_s), 'SDK → server → SDK, encrypted, signed, acked, decrypted'],
+  ['server_only_msgs_per_s', String(result.server_only_msgs_per_s), 'replayed envelopes, verified, persisted, delivered'],
+  ['delivery_p50_ms', String(result.delivery_p50_ms), `at 500 msg/s, send() call → decrypted at receiver`],
+  ['delivery_p99_ms', String(result.delivery_p99_ms), `(max ${latency.max} ms, ${latency.delivered}/${latency.sent} delivered)`],
+  ['floor_ws_echo_per_s', String(result.floor_ws_echo_per_s), 'bare ws round trips, same connections and window'],
+  ['floor_sqlite_inserts_per_s', String(result.floor_sqlite_inserts_per_s), 'bare prepared inserts, 512 per transaction, WAL'],
+  ['server_only / ws echo', String(result.ratios.server_only_vs_ws_echo), ''],
+  ['server_only / sqlite inserts', String(result.ratios.server_only_vs_sqlite_inserts), ''],
+  [
+    'sync_ms_10k_on_1m',
+    String(result.sync_ms_10k_on_1m),
+    `syncNow() of ${largeSync.added.toLocaleString('en-US')} new on ${largeSync.history.toLocaleString('en-US')} anchored, storeCID included`,
+  ],
+  ['sync_bytes_10k_on_1m', String(result.sync_bytes_10k_on_1m), 'its manifest'],
+  [
+    'flat_manifest_bytes_at_1m',
+    String(result.flat_manifest_bytes_at_1m),
+    `the seeds' flat file for the sync at ${largest}: all ${(syncAtLargest.history + syncAtLargest.added).toLocaleString('en-US')} CIDs`,
+  ],
+  [
+    'gas_per_sync',
+    String(result.gas_per_sync),
+    `storeCID, max over ${sync.steps.length} syncs (${sync.gasConstant ? 'all equal' : 'not all equal'})`,
+  ],
+  [
+    'beta_server_reencrypt_10k_ms',
+    String(result.beta_server_reencrypt_10k_ms),
+    'key bundle stored → 10,000 handoffs written (open, re-seal, sign, store)',
+  ],
+  [
+    'beta_client_reencrypt_10k_ms',
+    String(result.beta_client_reencrypt_10k_ms),
+    'migrate(): fetch, check, re-encrypt, sign, upload; server swaps and deletes',
+  ],
+  ['web_bundle_gzip_kb', String(result.web_bundle_gzip_kb ?? 'n/a'), 'initial JavaScript of the web app, gzipped (target ≤ 250)'],
+  [
+    'web_open_10k_ms',
+    String(result.web_open_10k_ms ?? 'n/a'),
+    web
+      ? `click → newest of 10,000 messages on screen, Chromium, best of ${web.openRunsMs.join('/')} (target ≤ 1500)`
+      : 'skipped',
+  ],
+]
+const width = Math.max(...rows.map((row) => row[0].length))
+const table = [
+  ...rows.map(([name, value, note]) => `${name.padEnd(width)}  ${value.padStart(10)}  ${note}`),
+  '',
+  `sync cost${quick ? ' (quick: history up to 100k, so the 1m keys above are at 100k)' : ''}, ${sync.seconds} s with the setup:`,
+  syncTable(sync.steps),
+].join('\n')
+
+fs.mkdirSync('bench-results', { recursive: true })
+fs.writeFileSync(path.join('bench-results', 'latest.json'), `${JSON.stringify(result, null, 2)}\n`)
+if (json) {
+  log(table)
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+} else {
+  process.stdout.write(`${table}\n`)
+}
+process.exit(0)

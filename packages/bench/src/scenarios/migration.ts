@@ -1,0 +1,82 @@
+/**
+ * Pattern β migration of a large queue (issue 4): `count` messages relayed to a wallet before it
+ * set up, then made end-to-end encrypted in two timed halves.
+ *
+ * - Server: from the receiver's key bundle being stored to every handoff written (open each relayed
+ *   envelope with the server's pair key with the sender, re-seal it to the receiver, sign, store).
+ * - Client: the receiver's `migrate()`: fetch the handoffs in pages, check the server's and the
+ *   sender's signatures, re-encrypt with the pair key shared with the sender, sign, upload; the
+ *   server swaps the records and deletes its readable copies in the same calls.
+ *
+ * A real server runs in this process (`_in-process-server.ts`) on embedded defaults with anvil (clients check the server's
+ * key against the registry owner). The receiver's bundle goes in through the key service, not the
+ * SDK's `setup()`, which would start migrating at once and blur the two halves.
+ */
+import { createKeyBundle, generateDmtpKeys, wrapDmtpKeys } from '@dmtp/protocol'
+import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
+import { createClient, privateKeyWallet } from '@dmtp/sdk'
+import { generatePrivateKey } from 'viem/accounts'
+import { createInProcessServer } from '../_in-process-server.js'
+import { round } from '../_stats.js'
+
+const SEND_WINDOW = 64
+
+export type MigrationResult = {
+  messages: number
+  /** Relaying them (send to an unregistered wallet, through the API). */
+  relayMs: number
+  serverReencryptMs: number
+  clientReencryptMs: number
+}
+
+export async function migrationCost({ messages }: { messages: number }): Promise<MigrationResult> {
+  const { server, dispose } = await createInProcessServer('dmtp-migration-')
+  try {
+    const url = await server.start()
+    const { ctx } = server
+    const alice = createClient({ server: url, wallet: privateKeyWallet(generatePrivateKey()), crypto })
+    const bobWallet = privateKeyWallet(generatePrivateKey())
+    const bob = createClient({ server: url, wallet: bobWallet, crypto })
+    await alice.setup()
+
+    const relayStarted = performance.now()
+    for (let sent = 0; sent < messages; sent += SEND_WINDOW) {
+      const batch = Array.from({ length: Math.min(SEND_WINDOW, messages - sent) }, (_, i) =>
+        alice.send(bobWallet.address, `relayed message ${sent + i}: before you set up`),
+      )
+      for (const result of await Promise.all(batch)) if (result.e2ee) throw new Error('a message went end to end')
+    }
+    const relayMs = performance.now() - relayStarted
+
+    const keys = await generateDmtpKeys(crypto)
+    const bundle = await createKeyBundle(crypto, {
+      keys,
+      encrypted: await wrapDmtpKeys(crypto, { keys, wallet: bobWallet }),
+      address: bobWallet.address,
+      domain: ctx.identity.domain,
+      chainId: ctx.identity.chainId,
+      signMessage: (message) => bobWallet.signMessage(message),
+    })
+    const serverStarted = performance.now()
+    await ctx.keys.put(bobWallet.address, bundle)
+    // Storing the bundle started the handoffs; this waits for that run and finds nothing left.
+    await ctx.migrations.prepare(bobWallet.address)
+    const serverReencryptMs = performance.now() - serverStarted
+    if ((await ctx.migrations.pending(bobWallet.address)) !== messages) throw new Error('not every handoff was written')
+
+    const clientStarted = performance.now()
+    const migrated = await bob.migrate()
+    const clientReencryptMs = performance.now() - clientStarted
+    if (migrated.migrated !== messages || migrated.remaining !== 0) {
+      throw new Error(`migrated ${migrated.migrated} of ${messages}, ${migrated.remaining} left`)
+    }
+    return {
+      messages,
+      relayMs: round(relayMs),
+      serverReencryptMs: round(serverReencryptMs),
+      clientReencryptMs: round(clientReencryptMs),
+    }
+  } finally {
+    await dispose()
+  }
+}

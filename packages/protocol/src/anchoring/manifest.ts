@@ -1,0 +1,34 @@
+/**
+ * Sync manifests (seeds 001–002): periodically the server lists, in the seeds' shape
+ * `{ROOM_ID: [CID, …]}`, the CIDs stored since the last sync, stores that list as a block, and
+ * anchors its CID on chain with `storeCID`. Unlike the seeds' flat file, each manifest holds only
+ * what is new and links the previous manifest by CID, so a sync costs what is new, and the chain
+ * of manifests is the complete, ordered history.
+ *
+ * Within a room, CIDs are in the room's message order; across manifests, a room's order continues.
+ */
+import { z } from 'zod'
+import { addressSchema, cidSchema, timestampSchema } from '../schemas/records.js'
+
+export const MANIFEST_VERSION = 1
+
+export const manifestSchema = z.strictObject({
+  v: z.literal(MANIFEST_VERSION),
+  /** 1 for the first manifest, +1 each sync. */
+  index: z.number().int().positive(),
+  /** The previous manifest's CID; null for the first. */
+  prev: cidSchema.nullable(),
+  createdAt: timestampSchema,
+  /** Message envelope CIDs stored since `prev`, per room, in room order (the seeds' shape). */
+  rooms: z.record(z.string().min(1).max(64), z.array(cidSchema)),
+  /** Key bundle CIDs registered since `prev`, per wallet, oldest first. */
+  keys: z.record(addressSchema, z.array(cidSchema)),
+  /**
+   * Replacement records: a relayed (server-readable) envelope CID, anchored earlier, replaced by the
+   * end-to-end envelope its receiver made (pattern β). The new envelope takes the old one's place
+   * in its room; the old block is deleted.
+   */
+  replaced: z.record(cidSchema, cidSchema),
+})
+
+export type Manifest = z.infer<typeof manifestSchema>

@@ -1,0 +1,193 @@
+/**
+ * @dmtp/protocol: everything that must be byte-identical on every DMTP client and server:
+ * formats and their zod schemas, canonical encodings and CIDs, the crypto suite, key bundles,
+ * envelopes and Sign-In with Ethereum. Isomorphic: no Node-only import (see `@dmtp/protocol/node`).
+ */
+
+export { MANIFEST_VERSION, type Manifest, manifestSchema } from './anchoring/manifest.js'
+export {
+  createSignInMessage,
+  parseSignInMessage,
+  type SignInFailure,
+  type SignInFields,
+  SignInMessageError,
+  SignInVerificationError,
+  verifySignIn,
+} from './auth/sign-in.js'
+export { type DeriveConversationKeyParameters, deriveConversationKey, P2P_SUITE } from './crypto/conversation-key.js'
+export { detectCryptoBackend } from './crypto/detect-crypto-backend.js'
+export { nobleBackend } from './crypto/noble-backend.js'
+export type { CryptoBackend, CryptoBackendName } from './crypto/types.js'
+export {
+  decryptWithWalletKey,
+  type EthEncryptedData,
+  encryptToWallet,
+  getEncryptionPublicKey,
+  WALLET_BOX_VERSION,
+} from './crypto/wallet-box.js'
+export { createWebCryptoBackend } from './crypto/web-backend.js'
+export {
+  bytesToHex,
+  bytesToUtf8,
+  concatBytes,
+  equalBytes,
+  fromBase64,
+  fromBase64Url,
+  hexToBytes,
+  toBase64,
+  toBase64Url,
+  utf8ToBytes,
+} from './encoding/bytes.js'
+export {
+  blockMatchesCid,
+  canonicalText,
+  cidOfBlock,
+  decodeCanonical,
+  encodeCanonical,
+  parseCid,
+  toBlock,
+} from './encoding/canonical.js'
+export {
+  ApiError,
+  type ApiErrorType,
+  BaseError,
+  type BaseErrorType,
+  DecryptionFailedError,
+  type DecryptionFailedErrorType,
+  type ErrorCode,
+  type ErrorType,
+  errorCodes,
+  InvalidKeyError,
+  type InvalidKeyErrorType,
+  isErrorCode,
+  SignatureInvalidError,
+  type SignatureInvalidErrorType,
+} from './errors.js'
+export {
+  assertValidPublicKeys,
+  type DmtpKeys,
+  type DmtpPublicKeys,
+  dmtpKeysFromSecrets,
+  dmtpPublicKeys,
+  generateDmtpKeys,
+} from './keys/dmtp-keys.js'
+export {
+  type CreateKeyBundleParameters,
+  createKeyBundle,
+  encryptedKeysDigest,
+  type KeyBundle,
+  keyBundleStatement,
+  type UnsignedKeyBundle,
+  type VerifyWalletMessage,
+  verifyKeyBundle,
+} from './keys/key-bundle.js'
+export {
+  type EncryptedDmtpKeys,
+  KeyUnlockFailedError,
+  type KeyUnlockFailedErrorType,
+  type KeyWrapWallet,
+  keyUnlockMessage,
+  unwrapDmtpKeys,
+  WALLET_SCHEMES,
+  type WalletScheme,
+  WalletUnsupportedError,
+  type WalletUnsupportedErrorType,
+  wrapDmtpKeys,
+} from './keys/wallet-key-wrap.js'
+export { type AuthoredMessage, authorSigningBytes, signAuthor, verifyAuthor } from './messages/author.js'
+export {
+  decodeMessageContent,
+  type Envelope,
+  type EnvelopeHeader,
+  type EnvelopeSuite,
+  envelopeAad,
+  envelopeSigningBytes,
+  InvalidContentError,
+  type InvalidContentErrorType,
+  MAX_TEXT_LENGTH,
+  type MessageContent,
+  MIGRATED_SUITE,
+  openEnvelope,
+  RELAY_SUITE,
+  sealEnvelope,
+  verifyEnvelopeSignature,
+} from './messages/envelope.js'
+export {
+  HANDOFF_SUITE,
+  type Handoff,
+  openHandoff,
+  type RelayedEnvelope,
+  sealHandoff,
+  verifyHandoffSignature,
+} from './messages/handoff.js'
+export {
+  type AnchorInfo,
+  type ApiKey,
+  ackRequestSchema,
+  addressParamsSchema,
+  anchorResponseSchema,
+  apiKeyIdSchema,
+  apiKeyParamsSchema,
+  apiKeySchema,
+  apiKeysResponseSchema,
+  type ClientFrame,
+  type Conversation,
+  type CreatedApiKey,
+  clientFrameSchema,
+  conversationSchema,
+  conversationsResponseSchema,
+  createApiKeyRequestSchema,
+  createApiKeyResponseSchema,
+  errorResponseSchema,
+  healthResponseSchema,
+  type InboxEntry,
+  inboxEntrySchema,
+  inboxQuerySchema,
+  inboxResponseSchema,
+  keyBundleResponseSchema,
+  keyByCidParamsSchema,
+  keyHistoryResponseSchema,
+  MAX_API_KEY_NAME_LENGTH,
+  MAX_API_KEY_RATE_LIMIT,
+  MAX_CURSOR,
+  messagesQuerySchema,
+  messagesResponseSchema,
+  migrationsQuerySchema,
+  migrationsResponseSchema,
+  nonceResponseSchema,
+  openRoomRequestSchema,
+  putKeyBundleResponseSchema,
+  type Room,
+  roomParamsSchema,
+  roomResponseSchema,
+  roomSchema,
+  type SendMessageResult,
+  type ServerFrame,
+  type ServerInfo,
+  sendMessageRequestSchema,
+  sendMessageResponseSchema,
+  serverFrameSchema,
+  serverInfoResponseSchema,
+  signInRequestSchema,
+  signInResponseSchema,
+  uploadMigrationsRequestSchema,
+  uploadMigrationsResponseSchema,
+} from './schemas/api.js'
+export {
+  addressInputSchema,
+  addressSchema,
+  base64UrlSchema,
+  cidSchema,
+  dmtpPublicKeysSchema,
+  encryptedDmtpKeysSchema,
+  envelopeSchema,
+  handoffSchema,
+  idSchema,
+  keyBundleSchema,
+  MAX_CIPHERTEXT_BASE64URL_LENGTH,
+  type MessageRecord,
+  messageRecordSchema,
+  migratedEnvelopeSchema,
+  timestampSchema,
+} from './schemas/records.js'
+export { version } from './version.js'

@@ -1,0 +1,183 @@
+/**
+ * The 1:1 message envelope (seed 001, pattern α): the stored record keeps the seed's fields
+ * `messages` (ciphertext), `sender`, `receiver`, `timestamp`, plus version, suite, id, room, the
+ * two key ids, the nonce and the sender's Ed25519 signature.
+ *
+ * - Encryption: AES-256-GCM under the conversation key, fresh 96-bit random nonce; the associated
+ *   data binds every header field, so a server cannot move a ciphertext to another room, sender,
+ *   receiver, time or id without the receiver noticing.
+ * - Signature: Ed25519 by the sender's DMTP key over the canonical encoding of everything else,
+ *   so the server can reject forgeries it cannot read, and anyone can check authorship later.
+ */
+
+import type { P2P_SUITE } from '../crypto/conversation-key.js'
+import type { CryptoBackend } from '../crypto/types.js'
+import { bytesToUtf8, concatBytes, fromBase64Url, toBase64Url, utf8ToBytes } from '../encoding/bytes.js'
+import { encodeCanonical } from '../encoding/canonical.js'
+import { BaseError, DecryptionFailedError } from '../errors.js'
+
+/**
+ * `dmtp-p2p-v1`: pattern α, encrypted with the pair key of sender and receiver, signed by the sender.
+ * `dmtp-relay-v1`: pattern β, to a wallet without keys: encrypted with the pair key of the sender
+ * and the server (not yet end to end), signed by the sender; the content carries an author signature.
+ * `dmtp-migrated-v1`: a relayed message made end to end once the receiver set up: encrypted with the
+ * pair key of sender and receiver, signed by the receiver (who re-encrypted it), naming the CID of
+ * the relayed envelope it `replaces`; the sender's author signature travels inside.
+ */
+export const RELAY_SUITE = 'dmtp-relay-v1'
+export const MIGRATED_SUITE = 'dmtp-migrated-v1'
+export type EnvelopeSuite = typeof P2P_SUITE | typeof RELAY_SUITE | typeof MIGRATED_SUITE
+
+type EnvelopeFields = {
+  v: 1
+  id: string
+  room: string
+  sender: string
+  receiver: string
+  timestamp: string
+  senderKey: string
+  receiverKey: string
+  nonce: string
+  messages: string
+  signature: string
+}
+
+export type Envelope =
+  | (EnvelopeFields & { suite: typeof P2P_SUITE | typeof RELAY_SUITE; replaces?: undefined })
+  | (EnvelopeFields & { suite: typeof MIGRATED_SUITE; replaces: string })
+
+type Distribute<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never
+export type EnvelopeHeader = Distribute<Envelope, 'nonce' | 'messages' | 'signature'>
+
+/**
+ * What a message carries inside its ciphertext. `author` is present on relayed and migrated
+ * messages: the sender's signature over the message (see `author.ts`), which lets the receiver
+ * check authorship end to end although the server could read, and re-encrypted, the message.
+ */
+export type MessageContent = { type: 'text'; text: string; author?: { key: string; sig: string } | undefined }
+
+/** Longest text a message may carry, in UTF-16 code units (what a person can paste). */
+export const MAX_TEXT_LENGTH = 16_000
+
+const AAD_PREFIX = utf8ToBytes('dmtp/v1/aad\n')
+const SIGNING_PREFIX = utf8ToBytes('dmtp/v1/envelope\n')
+
+export function envelopeHeader(envelope: Envelope | EnvelopeHeader): EnvelopeHeader {
+  const { v, id, room, sender, receiver, timestamp, senderKey, receiverKey } = envelope
+  if (envelope.suite === MIGRATED_SUITE) {
+    return {
+      v,
+      suite: envelope.suite,
+      id,
+      room,
+      sender,
+      receiver,
+      timestamp,
+      senderKey,
+      receiverKey,
+      replaces: envelope.replaces,
+    }
+  }
+  return { v, suite: envelope.suite, id, room, sender, receiver, timestamp, senderKey, receiverKey }
+}
+
+export function envelopeAad(header: EnvelopeHeader): Uint8Array {
+  return concatBytes(AAD_PREFIX, encodeCanonical(envelopeHeader(header)))
+}
+
+/** The bytes the sender signs: everything in the envelope but the signature. */
+export function envelopeSigningBytes(envelope: Omit<Envelope, 'signature'>): Uint8Array {
+  const { signature: _ignored, ...unsigned } = envelope as Envelope
+  return concatBytes(SIGNING_PREFIX, encodeCanonical(unsigned))
+}
+
+export type SealEnvelopeParameters = {
+  header: EnvelopeHeader
+  content: MessageContent
+  /** The 32-byte conversation key from `deriveConversationKey`. */
+  key: Uint8Array
+  /** The sender's Ed25519 secret key. */
+  signingKey: Uint8Array
+}
+
+/**
+ * Encrypts and signs a message.
+ * @example
+ * import { sealEnvelope } from '@dmtp/protocol'
+ * const envelope = await sealEnvelope(backend, { header, content: { type: 'text', text: 'gm' }, key, signingKey })
+ */
+export async function sealEnvelope(
+  backend: CryptoBackend,
+  { header, content, key, signingKey }: SealEnvelopeParameters,
+): Promise<Envelope> {
+  const nonce = backend.randomBytes(12)
+  const ciphertext = await backend.aesGcmEncrypt(key, nonce, encodeCanonical(content), envelopeAad(header))
+  const unsigned = { ...envelopeHeader(header), nonce: toBase64Url(nonce), messages: toBase64Url(ciphertext) }
+  const signature = await backend.ed25519Sign(signingKey, envelopeSigningBytes(unsigned))
+  return { ...unsigned, signature: toBase64Url(signature) }
+}
+
+/** True when the envelope carries a valid signature by `senderPublicKey` (Ed25519, 32 bytes). */
+export async function verifyEnvelopeSignature(
+  backend: CryptoBackend,
+  envelope: Envelope,
+  senderPublicKey: Uint8Array,
+): Promise<boolean> {
+  let signature: Uint8Array
+  try {
+    signature = fromBase64Url(envelope.signature)
+  } catch {
+    return false
+  }
+  return backend.ed25519Verify(senderPublicKey, envelopeSigningBytes(envelope), signature)
+}
+
+/**
+ * Decrypts a message. Callers verify the signature first ({@link verifyEnvelopeSignature}).
+ * @throws {DecryptionFailedError} for a wrong key or any altered byte.
+ * @throws {InvalidContentError} for a ciphertext that decrypts to something not a message.
+ */
+export async function openEnvelope(
+  backend: CryptoBackend,
+  { envelope, key }: { envelope: Envelope; key: Uint8Array },
+): Promise<MessageContent> {
+  let plaintext: Uint8Array
+  try {
+    plaintext = await backend.aesGcmDecrypt(
+      key,
+      fromBase64Url(envelope.nonce),
+      fromBase64Url(envelope.messages),
+      envelopeAad(envelope),
+    )
+  } catch (cause) {
+    throw new DecryptionFailedError({ what: `message ${envelope.id}`, cause })
+  }
+  return decodeMessageContent(plaintext)
+}
+
+/** Parses decrypted content; anything that is not a DMTP message is refused. */
+export function decodeMessageContent(plaintext: Uint8Array): MessageContent {
+  let value: unknown
+  try {
+    value = JSON.parse(bytesToUtf8(plaintext))
+  } catch (cause) {
+    throw new InvalidContentError({ cause })
+  }
+  const content = value as Partial<MessageContent>
+  if (content?.type !== 'text' || typeof content.text !== 'string' || content.text.length > MAX_TEXT_LENGTH) {
+    throw new InvalidContentError({})
+  }
+  const author = content.author
+  if (author === undefined) return { type: 'text', text: content.text }
+  if (typeof author?.key !== 'string' || typeof author.sig !== 'string') throw new InvalidContentError({})
+  return { type: 'text', text: content.text, author: { key: author.key, sig: author.sig } }
+}
+
+export type InvalidContentErrorType = InvalidContentError & { name: 'InvalidContentError' }
+
+export class InvalidContentError extends BaseError {
+  override name = 'InvalidContentError'
+  constructor({ cause }: { cause?: unknown }) {
+    super('The message decrypted, but its content is not a DMTP message.', { cause })
+  }
+}

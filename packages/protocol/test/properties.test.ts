@@ -1,0 +1,341 @@
+/**
+ * fast-check properties of the protocol's encodings and envelope: round trips, canonical form,
+ * content addresses, tamper evidence and key agreement.
+ */
+import {
+  base64UrlSchema,
+  blockMatchesCid,
+  bytesToUtf8,
+  cidOfBlock,
+  decodeCanonical,
+  deriveConversationKey,
+  type Envelope,
+  encodeCanonical,
+  fromBase64Url,
+  MAX_TEXT_LENGTH,
+  openEnvelope,
+  sealEnvelope,
+  toBase64Url,
+  toBlock,
+  utf8ToBytes,
+  verifyEnvelopeSignature,
+} from '@dmtp/protocol'
+import { nodeCryptoBackend } from '@dmtp/protocol/node'
+import * as dagJson from '@ipld/dag-json'
+import fc from 'fast-check'
+import { beforeAll, describe, expect, test } from 'vitest'
+import { backends, makeConversation, settle, toHex } from './_util.js'
+
+const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: length })
+
+// DAG-JSON values: "/" is the key DAG-JSON reserves for links and bytes, -0 has no JSON form
+// apart from 0, and lone surrogates are not text.
+const jsonKey = fc.string({ unit: 'binary', maxLength: 12 }).filter((key) => key !== '/')
+const { json } = fc.letrec<{ json: unknown }>((tie) => ({
+  json: fc.oneof(
+    { maxDepth: 4 },
+    fc.constant(null),
+    fc.boolean(),
+    fc.maxSafeInteger(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0)),
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.array(tie('json'), { maxLength: 5 }),
+    fc.dictionary(jsonKey, tie('json'), { maxKeys: 6, noNullPrototype: true }),
+  ),
+}))
+const object = fc.dictionary(jsonKey, json, { minKeys: 2, maxKeys: 6, noNullPrototype: true })
+
+const canonicalText = (value: unknown) => bytesToUtf8(encodeCanonical(value))
+
+/** The same value built with every object's keys inserted in reverse order. */
+function reversedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reversedKeys)
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([key, inner]) => [key, reversedKeys(inner)]),
+  )
+}
+
+describe('toBase64Url', () => {
+  test('default', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1024 }), (data) => {
+        const text = toBase64Url(data)
+        expect(text).toMatch(/^[A-Za-z0-9_-]*$/)
+        expect(text.length).toBe(Math.ceil((data.length * 4) / 3))
+        expect(toHex(fromBase64Url(text))).toBe(toHex(data))
+      }),
+    )
+  })
+})
+
+describe('base64UrlSchema', () => {
+  // The schema checks canonical form without decoding; it must agree with a decode/re-encode.
+  test('behavior: accepts exactly the canonical encodings', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const text = fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 64 })
+    fc.assert(
+      fc.property(fc.oneof(text, fc.uint8Array({ maxLength: 48 }).map(toBase64Url)), (value) => {
+        let canonical: boolean
+        try {
+          canonical = toBase64Url(fromBase64Url(value)) === value
+        } catch {
+          canonical = false
+        }
+        expect(base64UrlSchema().safeParse(value).success).toBe(canonical)
+        if (canonical) {
+          const bytes = fromBase64Url(value).length
+          expect(base64UrlSchema({ bytes }).safeParse(value).success).toBe(true)
+          expect(base64UrlSchema({ bytes: bytes + 1 }).safeParse(value).success).toBe(false)
+        }
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})
+
+describe('encodeCanonical', () => {
+  test('default', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(decodeCanonical(encodeCanonical(value))).toEqual(value)
+      }),
+    )
+  })
+
+  test('behavior: the bytes do not depend on key insertion order', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        expect(toHex(encodeCanonical(reversedKeys(value)))).toBe(toHex(encodeCanonical(value)))
+      }),
+    )
+  })
+
+  // encodeCanonical takes a fast path for ASCII records; it must be byte-identical to the
+  // reference DAG-JSON encoder on every value, ASCII-only or not.
+  test('behavior: byte-identical to @ipld/dag-json', () => {
+    const asciiKey = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 12 })
+    const asciiRecord = fc.dictionary(
+      asciiKey.filter((key) => key !== '/' && key !== '__proto__'),
+      fc.oneof(
+        fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) }),
+        fc.maxSafeInteger(),
+        fc.boolean(),
+      ),
+      { maxKeys: 12, noNullPrototype: true },
+    )
+    fc.assert(
+      fc.property(fc.oneof(json, asciiRecord), (value) => {
+        expect(toHex(encodeCanonical(value))).toBe(toHex(dagJson.encode(value)))
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  // JSON.parse gives objects an own "__proto__" key; whatever encodeCanonical accepts must come
+  // back from decodeCanonical (or encodeCanonical must refuse it).
+  test('behavior: a value with an own "__proto__" key is refused or round-trips', async () => {
+    const value = JSON.parse('{"__proto__":{"admin":true},"a":1}')
+    const encoded = await settle(() => encodeCanonical(value))
+    if (encoded.ok) expect(decodeCanonical(encoded.value)).toEqual(value)
+  })
+})
+
+describe('decodeCanonical', () => {
+  test('behavior: rejects unsorted keys', () => {
+    fc.assert(
+      fc.property(object, (value) => {
+        // Of one key order and its reverse, at most one is the canonical (sorted) one.
+        const entries = Object.entries(value).map(([key, inner]) => `${JSON.stringify(key)}:${canonicalText(inner)}`)
+        const texts = [entries, entries.slice().reverse()]
+          .map((order) => `{${order.join(',')}}`)
+          .filter((candidate) => candidate !== canonicalText(value))
+        expect(texts.length).toBeGreaterThan(0)
+        for (const candidate of texts) expect(() => decodeCanonical(utf8ToBytes(candidate))).toThrow()
+      }),
+    )
+  })
+
+  test('behavior: rejects whitespace around or inside a value', () => {
+    fc.assert(
+      fc.property(json, fc.constantFrom(' ', '\n', '\t', '\r\n'), fc.boolean(), (value, space, before) => {
+        const text = canonicalText(value)
+        expect(() => decodeCanonical(utf8ToBytes(before ? space + text : text + space))).toThrow()
+        if (typeof value === 'object' && value !== null && Object.keys(value).length > 0) {
+          expect(() => decodeCanonical(utf8ToBytes(JSON.stringify(value, null, 2)))).toThrow()
+        }
+      }),
+    )
+  })
+})
+
+describe('toBlock', () => {
+  test('default', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        const block = toBlock(value)
+        expect(toBlock(value)).toEqual(block)
+        expect(toBlock(reversedKeys(value)).cid).toBe(block.cid)
+        expect(cidOfBlock(block.bytes, nodeCryptoBackend.sha256)).toBe(block.cid)
+        expect(blockMatchesCid(block.bytes, block.cid)).toBe(true)
+      }),
+    )
+  })
+
+  test('behavior: any changed byte no longer matches the CID', () => {
+    fc.assert(
+      fc.property(json, fc.nat(), fc.integer({ min: 1, max: 255 }), (value, index, delta) => {
+        const { bytes: data, cid } = toBlock(value)
+        const altered = data.slice()
+        const at = index % altered.length
+        altered[at] = ((altered[at] as number) + delta) % 256
+        expect(blockMatchesCid(altered, cid)).toBe(false)
+      }),
+    )
+  })
+})
+
+// Text a person can send: up to MAX_TEXT_LENGTH UTF-16 units, any code points.
+const text = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 64 }),
+  fc.string({ unit: 'grapheme-ascii', maxLength: MAX_TEXT_LENGTH, size: 'max' }),
+  fc.string({ unit: 'binary', maxLength: MAX_TEXT_LENGTH / 2, size: 'max' }),
+  fc.constant('x'.repeat(MAX_TEXT_LENGTH)),
+  fc.constant('🦊'.repeat(MAX_TEXT_LENGTH / 2)),
+)
+
+const HEADER_FIELDS = ['v', 'suite', 'id', 'room', 'sender', 'receiver', 'timestamp', 'senderKey', 'receiverKey'] as const
+const tamperable = [...HEADER_FIELDS, 'messages', 'nonce'] as const
+
+/** One changed byte (ciphertext, nonce) or character (header strings) in one field. */
+function tamper(envelope: Envelope, field: (typeof tamperable)[number], index: number, delta: number): Envelope {
+  if (field === 'v') return { ...envelope, v: (1 + delta) as 1 }
+  if (field === 'messages' || field === 'nonce') {
+    const data = fromBase64Url(envelope[field])
+    data[index % data.length] = ((data[index % data.length] as number) + delta) % 256
+    return { ...envelope, [field]: toBase64Url(data) }
+  }
+  const value = envelope[field] as string
+  const at = index % value.length
+  const replaced = String.fromCharCode(((value.charCodeAt(at) - 32 + delta) % 95) + 32)
+  return { ...envelope, [field]: value.slice(0, at) + replaced + value.slice(at + 1) }
+}
+
+describe('sealEnvelope', () => {
+  let conversation: Awaited<ReturnType<typeof makeConversation>>
+  beforeAll(async () => {
+    conversation = await makeConversation(nodeCryptoBackend)
+  })
+  const seal = (body: string) =>
+    sealEnvelope(nodeCryptoBackend, {
+      header: conversation.header,
+      content: { type: 'text', text: body },
+      key: conversation.key,
+      signingKey: conversation.aliceKeys.ed25519.secretKey,
+    })
+
+  test('default', async () => {
+    await fc.assert(
+      fc.asyncProperty(text, async (body) => {
+        expect(body.length).toBeLessThanOrEqual(MAX_TEXT_LENGTH)
+        const envelope = await seal(body)
+        expect(await verifyEnvelopeSignature(nodeCryptoBackend, envelope, conversation.aliceKeys.ed25519.publicKey)).toBe(true)
+        expect(await openEnvelope(nodeCryptoBackend, { envelope, key: conversation.key })).toEqual({ type: 'text', text: body })
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  test('behavior: one changed byte in messages, nonce or any header field fails decryption and the signature', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', maxLength: 200 }),
+        fc.constantFrom(...tamperable),
+        fc.nat(),
+        fc.integer({ min: 1, max: 94 }),
+        async (body, field, index, delta) => {
+          const altered = tamper(await seal(body), field, index, delta)
+          const opened = await settle(() => openEnvelope(nodeCryptoBackend, { envelope: altered, key: conversation.key }))
+          expect(opened.ok ? 'opened' : (opened.error as Error).name).toBe('DecryptionFailedError')
+          expect(await verifyEnvelopeSignature(nodeCryptoBackend, altered, conversation.aliceKeys.ed25519.publicKey)).toBe(false)
+        },
+      ),
+      { numRuns: 200 },
+    )
+  })
+
+  test('behavior: one changed signature byte fails the signature', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.integer({ min: 1, max: 255 }), async (index, delta) => {
+        const envelope = await seal('gm')
+        const signature = fromBase64Url(envelope.signature)
+        signature[index % 64] = ((signature[index % 64] as number) + delta) % 256
+        const altered = { ...envelope, signature: toBase64Url(signature) }
+        expect(await verifyEnvelopeSignature(nodeCryptoBackend, altered, conversation.aliceKeys.ed25519.publicKey)).toBe(false)
+      }),
+    )
+  })
+})
+
+describe('deriveConversationKey', () => {
+  const address = bytes(20).map((data) => `0x${toHex(data)}`)
+
+  for (const backend of backends) {
+    test(`behavior: ${backend.name} derives the same key on both sides`, async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          bytes(32),
+          bytes(32),
+          address,
+          fc.oneof(address, fc.constant(undefined)),
+          async (a, b, addressA, maybeB) => {
+            // Also covers two keys of one wallet talking to each other (equal addresses).
+            const addressB = maybeB ?? addressA
+            const [publicA, publicB] = await Promise.all([backend.x25519PublicKey(a), backend.x25519PublicKey(b)])
+            const fromA = await deriveConversationKey(backend, {
+              secretKey: a,
+              publicKey: publicA,
+              address: addressA,
+              peerPublicKey: publicB,
+              peerAddress: addressB,
+            })
+            const fromB = await deriveConversationKey(backend, {
+              secretKey: b,
+              publicKey: publicB,
+              address: addressB.toUpperCase().replace('0X', '0x'),
+              peerPublicKey: publicA,
+              peerAddress: addressA,
+            })
+            expect(fromA.length).toBe(32)
+            expect(toHex(fromB)).toBe(toHex(fromA))
+          },
+        ),
+        { numRuns: backend.name === 'noble' ? 40 : 100 },
+      )
+    })
+  }
+
+  test('behavior: every backend derives the same key', async () => {
+    await fc.assert(
+      fc.asyncProperty(bytes(32), bytes(32), address, address, async (a, b, addressA, addressB) => {
+        const keys = await Promise.all(
+          backends.map(async (backend) =>
+            toHex(
+              await deriveConversationKey(backend, {
+                secretKey: a,
+                publicKey: await backend.x25519PublicKey(a),
+                address: addressA,
+                peerPublicKey: await backend.x25519PublicKey(b),
+                peerAddress: addressB,
+              }),
+            ),
+          ),
+        )
+        expect(new Set(keys).size).toBe(1)
+      }),
+      { numRuns: 30 },
+    )
+  })
+})

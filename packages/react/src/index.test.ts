@@ -1,0 +1,23 @@
+// @vitest-environment node
+import { describe, expect, test } from 'vitest'
+import * as exports from './index.js'
+
+describe('exports', () => {
+  test('default', () => {
+    expect(Object.keys(exports)).toMatchInlineSnapshot(`
+      [
+        "DMTPProvider",
+        "DMTPNotConnectedError",
+        "DMTPProviderNotFoundError",
+        "useConnectDMTP",
+        "useConnectionState",
+        "useConversations",
+        "useDMTPClient",
+        "useDMTPEvent",
+        "useMessages",
+        "useSendMessage",
+        "localStorageStorage",
+      ]
+    `)
+  })
+})

@@ -1,0 +1,26 @@
+/**
+ * @dmtp/react: React hooks for DMTP, wallet-to-wallet end-to-end encrypted messaging.
+ * `DMTPProvider`, `useConnectDMTP` and `useSendMessage` keep the names and shapes of the public
+ * DMTP React SDK (`dmtp-sdk-react`), so its apps can switch with few changes.
+ */
+
+export type { ConnectionStateReturnType, ConnectStatus, DMTPEvent } from './_store.js'
+export { DMTPProvider, type DMTPProviderProps } from './dmtp-provider.js'
+export {
+  DMTPNotConnectedError,
+  type DMTPNotConnectedErrorType,
+  DMTPProviderNotFoundError,
+  type DMTPProviderNotFoundErrorType,
+} from './errors.js'
+export { type UseConnectDMTPReturnType, useConnectDMTP } from './hooks/use-connect-dmtp.js'
+export { useConnectionState } from './hooks/use-connection-state.js'
+export { type UseConversationsReturnType, useConversations } from './hooks/use-conversations.js'
+export { useDMTPClient } from './hooks/use-dmtp-client.js'
+export { useDMTPEvent } from './hooks/use-dmtp-event.js'
+export { type UseMessagesParameters, type UseMessagesReturnType, useMessages } from './hooks/use-messages.js'
+export {
+  type UseSendMessageErrorType,
+  type UseSendMessageReturnType,
+  useSendMessage,
+} from './hooks/use-send-message.js'
+export { localStorageStorage } from './local-storage-storage.js'

@@ -1,0 +1,221 @@
+/**
+ * Makes relayed messages end-to-end (pattern β, seed 002 "After Bob's initial DMTP setup"). For
+ * each handoff the server prepared, this client checks that it decrypts under the pair key with
+ * the server's verified key (the registry owner's) — AEAD whose AAD holds the whole original
+ * envelope, so only that server can have made it — and that the sender's author signature covers
+ * the text and the header; then it re-encrypts with its pair key with the sender, signs, and
+ * uploads the migrated envelope. The server then deletes its readable copies.
+ *
+ * The handoff's own signature and the sender's signature on the relayed ciphertext add nothing
+ * for the receiver once those two checks pass (Ed25519 verification is the costliest step here),
+ * so they are left to third parties.
+ *
+ * Idempotent and resumable: stop at any point (offline, crash) and call it again; another device
+ * of the same wallet may migrate some of the messages first.
+ */
+import {
+  type Envelope,
+  type Handoff,
+  MIGRATED_SUITE,
+  migrationsResponseSchema,
+  openHandoff,
+  sealEnvelope,
+  toBlock,
+  uploadMigrationsResponseSchema,
+  verifyAuthor,
+} from '@dmtp/protocol'
+import { conversationKey, currentKeys } from '../_keyring.js'
+import { serverKey } from '../_server-key.js'
+import { authedRequest } from '../_session.js'
+import type { DmtpClientBase } from '../client.js'
+import { bundleByCid, requireCurrentBundle, type VerifiedKeyBundle } from './get-key-bundle.js'
+
+export type MigrateParameters = {
+  /** Called after each uploaded batch. */
+  onProgress?: ((progress: { done: number; total: number }) => void) | undefined
+  /** How long to wait for the server to prepare handoffs that are not ready yet. */
+  waitMs?: number | undefined
+}
+
+export type MigrateReturnType = {
+  /** Messages this call made end-to-end. */
+  migrated: number
+  /** Messages another device (or an earlier, interrupted call) had already migrated. */
+  alreadyMigrated: number
+  /** Handoffs that failed a check, left alone (the server cannot fix what it cannot forge). */
+  rejected: { id: string; reason: string }[]
+  /** Relayed messages still waiting. */
+  remaining: number
+}
+
+const PAGE = 500
+const CHUNK = 100
+const UPLOAD_BYTES = 1024 * 1024
+
+/**
+ * @example
+ * import { migrate } from '@dmtp/sdk'
+ * const { migrated, remaining } = await migrate(client, { onProgress: ({ done, total }) => console.log(done, total) })
+ */
+export async function migrate(
+  client: DmtpClientBase,
+  { onProgress, waitMs = 30_000 }: MigrateParameters = {},
+): Promise<MigrateReturnType> {
+  const result: MigrateReturnType = { migrated: 0, alreadyMigrated: 0, rejected: [], remaining: 0 }
+  const rejected = new Set<string>()
+  const deadline = Date.now() + waitMs
+  let total: number | undefined
+  for (;;) {
+    const page = await authedRequest(client, {
+      method: 'GET',
+      path: '/v1/migrations',
+      query: { limit: PAGE },
+      schema: migrationsResponseSchema,
+    })
+    result.remaining = page.remaining
+    total ??= page.remaining
+    if (page.remaining === 0) break
+    const fresh = page.handoffs.filter((handoff) => !rejected.has(handoff.original.id))
+    if (fresh.length === 0) {
+      // Handoffs are still being prepared (the receiver just set up), or only rejected ones are left.
+      if (page.handoffs.length > 0 || Date.now() > deadline) break
+      await new Promise((resolve) => setTimeout(resolve, 250))
+      continue
+    }
+    const context = await migrationContext(client, fresh)
+    // Re-encrypting one chunk overlaps uploading the one before (the server swaps it meanwhile).
+    let uploading: Promise<void> = Promise.resolve()
+    let failure: { error: unknown } | undefined
+    for (let i = 0; i < fresh.length; i += CHUNK) {
+      const chunk = fresh.slice(i, i + CHUNK)
+      // The whole chunk at once: signature checks run in the crypto threadpool, on every core.
+      const made = await Promise.all(chunk.map((handoff) => migrateOne(context, handoff)))
+      const envelopes: Envelope[] = []
+      for (const [j, handoff] of chunk.entries()) {
+        const envelope = made[j] as Envelope | string
+        if (typeof envelope === 'string') {
+          rejected.add(handoff.original.id)
+          result.rejected.push({ id: handoff.original.id, reason: envelope })
+        } else envelopes.push(envelope)
+      }
+      await uploading
+      if (failure) throw failure.error
+      if (envelopes.length === 0) continue
+      uploading = upload(client, envelopes, result)
+        .then(() => onProgress?.({ done: result.migrated + result.alreadyMigrated, total: total ?? 0 }))
+        .catch((error: unknown) => {
+          failure = { error }
+        })
+    }
+    await uploading
+    if (failure) throw failure.error
+    if (result.remaining === 0) break
+  }
+  return result
+}
+
+/** Uploads migrated envelopes in batches the server accepts, counting the results. */
+async function upload(client: DmtpClientBase, envelopes: Envelope[], result: MigrateReturnType): Promise<void> {
+  for (const batch of bySize(envelopes)) {
+    const uploaded = await authedRequest(client, {
+      method: 'POST',
+      path: '/v1/migrations',
+      body: { envelopes: batch },
+      schema: uploadMigrationsResponseSchema,
+    })
+    for (const item of uploaded.results) {
+      if (item.status === 'migrated') result.migrated++
+      else result.alreadyMigrated++
+    }
+    result.remaining = uploaded.remaining
+  }
+}
+
+/** Upload batches of at most ~1 MB (the server accepts 4 MB), however long the texts. */
+function bySize(envelopes: Envelope[]): Envelope[][] {
+  const batches: Envelope[][] = []
+  let current: Envelope[] = []
+  let bytes = 0
+  for (const envelope of envelopes) {
+    const size = envelope.messages.length + 1024
+    if (current.length > 0 && bytes + size > UPLOAD_BYTES) {
+      batches.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(envelope)
+    bytes += size
+  }
+  if (current.length > 0) batches.push(current)
+  return batches
+}
+
+type MigrationContext = {
+  client: DmtpClientBase
+  wallet: Awaited<ReturnType<DmtpClientBase['getWallet']>>
+  crypto: Awaited<ReturnType<DmtpClientBase['getCrypto']>>
+  own: Awaited<ReturnType<typeof currentKeys>>
+  serverAddress: string
+  /** The current key bundle of each sender on the page, looked up once. */
+  senders: Map<string, VerifiedKeyBundle | undefined>
+}
+
+async function migrationContext(client: DmtpClientBase, handoffs: Handoff[]): Promise<MigrationContext> {
+  const [wallet, crypto, own, server] = await Promise.all([
+    client.getWallet(),
+    client.getCrypto(),
+    currentKeys(client),
+    serverKey(client),
+  ])
+  const senders = new Map<string, VerifiedKeyBundle | undefined>()
+  for (const address of new Set(handoffs.map((handoff) => handoff.original.sender))) {
+    senders.set(address, await requireCurrentBundle(client, address).catch(() => undefined))
+  }
+  return { client, wallet, crypto, own, serverAddress: server.address, senders }
+}
+
+/** The migrated envelope for one handoff, or why it was refused. */
+async function migrateOne(
+  { client, wallet, crypto, own, serverAddress, senders }: MigrationContext,
+  handoff: Handoff,
+): Promise<Envelope | string> {
+  const { original } = handoff
+  if (original.receiver !== wallet.address || handoff.receiverKey !== own.cid) return 'not addressed to this wallet and key'
+  const ownPair = { cid: own.cid, keys: own.keys, address: wallet.address }
+  const handoffKey = await bundleByCid(client, handoff.serverKey, serverAddress).catch(() => undefined)
+  if (!handoffKey) return "not made with the server's key"
+  let content: Awaited<ReturnType<typeof openHandoff>>
+  try {
+    content = await openHandoff(crypto, { handoff, key: await conversationKey(client, ownPair, handoffKey) })
+  } catch {
+    return "the handoff does not decrypt with the server's key"
+  }
+  const author = content.author
+  const authorKey = author ? await bundleByCid(client, author.key, original.sender).catch(() => undefined) : undefined
+  if (
+    !author ||
+    !authorKey ||
+    !(await verifyAuthor(crypto, { message: { ...original, text: content.text }, sig: author.sig, publicKey: authorKey.ed25519 }))
+  ) {
+    return 'the text is not what the sender signed'
+  }
+  const senderNow = senders.get(original.sender)
+  if (!senderNow) return 'the sender has no verifiable keys now'
+  return sealEnvelope(crypto, {
+    header: {
+      v: 1,
+      suite: MIGRATED_SUITE,
+      id: original.id,
+      room: original.room,
+      sender: original.sender,
+      receiver: original.receiver,
+      timestamp: original.timestamp,
+      senderKey: senderNow.cid,
+      receiverKey: own.cid,
+      replaces: toBlock(original, crypto.sha256).cid,
+    },
+    content,
+    key: await conversationKey(client, ownPair, senderNow),
+    signingKey: own.keys.ed25519.secretKey,
+  })
+}

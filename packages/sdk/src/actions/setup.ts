@@ -1,0 +1,144 @@
+/**
+ * Key setup (seed 003). On a wallet's first use: generate DMTP keys, encrypt the private keys to
+ * the wallet, have the wallet sign the bundle, upload it. When the wallet already has a bundle on
+ * the server (a new device), unlock it with the wallet alone instead. `rotate: true` replaces the
+ * keys with new ones; messages made with the old keys stay readable.
+ */
+import {
+  ApiError,
+  BaseError,
+  createKeyBundle,
+  generateDmtpKeys,
+  keyBundleResponseSchema,
+  migrationsResponseSchema,
+  putKeyBundleResponseSchema,
+  type WalletScheme,
+  wrapDmtpKeys,
+} from '@dmtp/protocol'
+import { ownKeys } from '../_keyring.js'
+import { authedRequest, serverInfo } from '../_session.js'
+import type { DmtpClientBase } from '../client.js'
+import { supportsWalletEncryption } from '../wallets/resolve-wallet.js'
+import { bundleByCid } from './get-key-bundle.js'
+import { type MigrateParameters, migrate } from './migrate.js'
+
+export type SetupParameters = {
+  /** How to protect the private keys; defaults to `eth_decrypt` when the wallet supports it. */
+  scheme?: WalletScheme | undefined
+  /** Replace existing keys with new ones. */
+  rotate?: boolean | undefined
+  /** Progress callback for UIs: each step as it starts. */
+  onProgress?: ((step: SetupStep) => void) | undefined
+  /** Progress of making relayed messages end-to-end, when some were waiting (pattern β). */
+  onMigrationProgress?: MigrateParameters['onProgress']
+}
+
+export type SetupStep = 'checking' | 'unlocking' | 'generating' | 'encrypting' | 'signing' | 'uploading' | 'migrating' | 'done'
+
+export type SetupReturnType = {
+  address: string
+  cid: string
+  /** True when new keys were made; false when existing keys were unlocked. */
+  created: boolean
+  /** The bundle this one replaced, on rotation. */
+  replaced: string | null
+  scheme: WalletScheme
+  /** Messages sent to this wallet before it set up, now end-to-end (or why not). */
+  migration: { migrated: number; remaining: number; error?: string }
+}
+
+export type SetupErrorType = ApiError | Error
+
+/**
+ * @example
+ * import { setup } from '@dmtp/sdk'
+ * const { cid, created } = await setup(client)
+ */
+export async function setup(
+  client: DmtpClientBase,
+  { scheme, rotate = false, onProgress, onMigrationProgress }: SetupParameters = {},
+): Promise<SetupReturnType> {
+  const [wallet, crypto, info] = await Promise.all([client.getWallet(), client.getCrypto(), serverInfo(client)])
+  onProgress?.('checking')
+  if (!rotate) {
+    const existing = await client.http
+      .request({ method: 'GET', path: `/v1/keys/${wallet.address}`, schema: keyBundleResponseSchema })
+      .catch((error) => {
+        if (error instanceof ApiError && error.code === 'key_not_found') return undefined
+        throw error
+      })
+    if (existing) {
+      onProgress?.('unlocking')
+      const bundle = await bundleByCid(client, existing.cid, wallet.address)
+      await ownKeys(client, existing.cid)
+      client.state.currentCid = existing.cid
+      const migration = await migrateWaiting(client, onProgress, onMigrationProgress)
+      onProgress?.('done')
+      return {
+        address: wallet.address,
+        cid: existing.cid,
+        created: false,
+        replaced: null,
+        scheme: bundle.bundle.DMTPpriKey.scheme,
+        migration,
+      }
+    }
+  }
+  onProgress?.('generating')
+  const keys = await generateDmtpKeys(crypto)
+  onProgress?.('encrypting')
+  const chosen = scheme ?? ((await supportsWalletEncryption(wallet)) ? 'x25519-xsalsa20-poly1305' : 'eip191-hkdf-aes256gcm')
+  const encrypted = await wrapDmtpKeys(crypto, { keys, wallet, scheme: chosen })
+  onProgress?.('signing')
+  const bundle = await createKeyBundle(crypto, {
+    keys,
+    encrypted,
+    address: wallet.address,
+    domain: info.domain,
+    chainId: info.chainId,
+    signMessage: (message) => wallet.signMessage(message),
+  })
+  onProgress?.('uploading')
+  const result = await authedRequest(client, {
+    method: 'PUT',
+    path: '/v1/keys',
+    body: bundle,
+    schema: putKeyBundleResponseSchema,
+  })
+  client.state.ownKeys.set(result.cid, Promise.resolve(keys))
+  client.state.currentCid = result.cid
+  client.state.currentOf.delete(wallet.address)
+  const migration = await migrateWaiting(client, onProgress, onMigrationProgress)
+  onProgress?.('done')
+  return { address: wallet.address, cid: result.cid, created: true, replaced: result.replaced, scheme: chosen, migration }
+}
+
+/** Pattern β: migrates what was relayed to this wallet before it had keys. Never fails setup. */
+async function migrateWaiting(
+  client: DmtpClientBase,
+  onProgress: SetupParameters['onProgress'],
+  onMigrationProgress: SetupParameters['onMigrationProgress'],
+): Promise<SetupReturnType['migration']> {
+  const waiting = await authedRequest(client, {
+    method: 'GET',
+    path: '/v1/migrations',
+    query: { limit: 1 },
+    schema: migrationsResponseSchema,
+  })
+  if (waiting.remaining === 0) return { migrated: 0, remaining: 0 }
+  onProgress?.('migrating')
+  let done = 0
+  try {
+    const result = await migrate(client, {
+      onProgress: (progress) => {
+        done = progress.done
+        onMigrationProgress?.(progress)
+      },
+    })
+    return { migrated: result.migrated + result.alreadyMigrated, remaining: result.remaining }
+  } catch (error) {
+    // Interrupted (offline, server restarting): what was uploaded stays migrated; `migrate()` resumes.
+    const reason = error instanceof BaseError ? error.shortMessage : error instanceof Error ? error.message : String(error)
+    return { migrated: done, remaining: Math.max(0, waiting.remaining - done), error: reason }
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * `createClient({ server, wallet })`: the client holds config, a transport and caches; actions
+ * are plain functions `(client, params)` in `actions/`, also bound as methods for convenience.
+ */
+import { type CryptoBackend, type DmtpKeys, detectCryptoBackend, type ServerInfo } from '@dmtp/protocol'
+import type { VerifiedKeyBundle } from './actions/get-key-bundle.js'
+import { WalletRequiredError } from './errors.js'
+import { type ClientStorage, memoryStorage } from './storage.js'
+import { createHttpTransport, type HttpTransport } from './transports/http.js'
+import type { StreamSocket } from './transports/stream-socket.js'
+import { resolveWallet } from './wallets/resolve-wallet.js'
+import type { DmtpWallet, WalletInput } from './wallets/types.js'
+
+export type WebSocketLike = typeof globalThis.WebSocket
+
+export type CreateClientParameters = {
+  /** Base URL of the DMTP server, e.g. `http://localhost:8787`. */
+  server: string
+  /**
+   * A dApp's API key (`dmtp apikey create`), for servers that require one: sent as the
+   * `x-dmtp-api-key` header, and as `?apiKey=` on the stream (browsers cannot set WebSocket headers).
+   */
+  apiKey?: string | undefined
+  /**
+   * A viem LocalAccount, an EIP-1193 provider, or a {@link DmtpWallet}. Optional for read-only
+   * uses (`whois`); actions that sign or decrypt then throw `WalletRequiredError`.
+   */
+  wallet?: WalletInput | undefined
+  /** Crypto backend; defaults to WebCrypto when it has X25519/Ed25519, else noble. */
+  crypto?: CryptoBackend | undefined
+  storage?: ClientStorage | undefined
+  fetch?: typeof globalThis.fetch | undefined
+  /** WebSocket implementation; defaults to the global one, or `ws` on Node. */
+  WebSocket?: WebSocketLike | undefined
+}
+
+/** Caches a client keeps; internal to the SDK. */
+export type ClientState = {
+  session: { token: string; address: string; expiresAt: number } | undefined
+  info: ServerInfo | undefined
+  /** Own unlocked keys, by key bundle CID (old bundles stay readable after rotation). */
+  ownKeys: Map<string, Promise<DmtpKeys>>
+  currentCid: string | undefined
+  /** Verified bundles by CID. */
+  bundles: Map<string, Promise<VerifiedKeyBundle>>
+  /** Current bundle CID of each peer, with when it was fetched. */
+  currentOf: Map<string, { cid: string; at: number }>
+  conversationKeys: Map<string, Promise<Uint8Array>>
+  rooms: Map<string, string>
+  /** The open stream, which `send` uses when connected. */
+  socket: StreamSocket | undefined
+  /** Texts of messages this client sent, by CID, until their echo comes back on the stream. */
+  sent: Map<string, string>
+}
+
+export type DmtpClientBase = {
+  readonly server: string
+  readonly http: HttpTransport
+  readonly storage: ClientStorage
+  readonly WebSocket: WebSocketLike | undefined
+  readonly fetch: typeof globalThis.fetch
+  readonly apiKey: string | undefined
+  readonly state: ClientState
+  getWallet(): Promise<DmtpWallet>
+  getCrypto(): Promise<CryptoBackend>
+}
+
+/**
+ * Creates a DMTP client.
+ * @example
+ * import { createClient } from '@dmtp/sdk'
+ * import { privateKeyToAccount } from 'viem/accounts'
+ * const client = createClient({ server: 'http://localhost:8787', wallet: privateKeyToAccount(key) })
+ * await client.setup()
+ * await client.send('0xB0b…', 'gm')
+ */
+export function createClientBase(parameters: CreateClientParameters): DmtpClientBase {
+  let wallet: Promise<DmtpWallet> | undefined
+  let crypto: Promise<CryptoBackend> | undefined
+  return {
+    server: parameters.server.replace(/\/$/, ''),
+    http: createHttpTransport({ url: parameters.server, fetch: parameters.fetch, apiKey: parameters.apiKey }),
+    apiKey: parameters.apiKey,
+    storage: parameters.storage ?? memoryStorage(),
+    fetch: parameters.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    WebSocket: parameters.WebSocket,
+    state: {
+      session: undefined,
+      info: undefined,
+      ownKeys: new Map(),
+      currentCid: undefined,
+      bundles: new Map(),
+      currentOf: new Map(),
+      conversationKeys: new Map(),
+      rooms: new Map(),
+      socket: undefined,
+      sent: new Map(),
+    },
+    getWallet() {
+      const input = parameters.wallet
+      wallet ??= input ? resolveWallet(input) : Promise.reject(new WalletRequiredError())
+      return wallet
+    },
+    getCrypto() {
+      crypto ??= parameters.crypto ? Promise.resolve(parameters.crypto) : detectCryptoBackend()
+      return crypto
+    },
+  }
+}

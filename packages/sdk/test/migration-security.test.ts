@@ -1,0 +1,167 @@
+/**
+ * Pattern β uploads that try to break the swap: the receiver's client is real, but its uploads
+ * are rewritten on the way (a tampering client, or a bug), and another wallet replays them. Each
+ * must be refused with a clear code, leave every row as it was, and not stop an honest migration
+ * afterwards.
+ */
+
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { describe, expect, test } from 'vitest'
+import { sessionToken } from '../src/_session.js'
+import { createClient, type DmtpClient, privateKeyWallet } from '../src/index.js'
+import { newClient, TestServer } from './_util.js'
+
+type Upload = { envelopes: Record<string, unknown>[] } & Record<string, unknown>
+type Answer = { status: number; body: { error?: { code: string; message: string } } }
+
+/** A fetch that lets `rewrite` change each migration upload, and records the server's answers. */
+function tamperingFetch(rewrite: (upload: Upload) => Upload | string) {
+  const answers: Answer[] = []
+  const fetch: typeof globalThis.fetch = async (input, init) => {
+    if (!String(input).endsWith('/v1/migrations') || init?.method !== 'POST') return globalThis.fetch(input, init)
+    const rewritten = rewrite(JSON.parse(String(init.body)) as Upload)
+    const response = await globalThis.fetch(input, {
+      ...init,
+      body: typeof rewritten === 'string' ? rewritten : JSON.stringify(rewritten),
+    })
+    answers.push({ status: response.status, body: await response.clone().json() })
+    return response
+  }
+  return { fetch, answers }
+}
+
+async function relayedConversation() {
+  const server = await TestServer.create({ chain: true })
+  const alice = newClient(server.url, undefined, { node: true })
+  await alice.setup()
+  const bobKey = generatePrivateKey()
+  const bob = privateKeyToAccount(bobKey).address
+  const carol = privateKeyToAccount(generatePrivateKey()).address
+  const toBob = []
+  for (let i = 0; i < 3; i++) toBob.push(await alice.send(bob, `to bob ${i}`))
+  const toCarol = await alice.send(carol, 'to carol')
+  return { server, alice, bobKey, bob, toBob, toCarol }
+}
+
+/** What a refused upload must leave as it was: the relayed rows, their handoffs, no swap recorded. */
+async function swapState(server: TestServer, bob: string) {
+  const db = server.ctx.database.db
+  return {
+    messages: byId(await db.selectFrom('messages').select(['id', 'cid', 'e2ee']).where('receiver', '=', bob).execute()),
+    handoffs: (await db.selectFrom('handoffs').select('message_id').where('receiver', '=', bob).execute()).length,
+    replacements: (await db.selectFrom('cids').select('cid').where('replaces', 'is not', null).execute()).length,
+    deletions: (await db.selectFrom('block_deletions').select('cid').execute()).length,
+  }
+}
+
+const byId = <T extends { id: string }>(rows: T[]) => rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+
+const first = (upload: Upload) => upload.envelopes[0] as Record<string, string>
+
+type Case = {
+  name: string
+  rewrite: (upload: Upload, context: { carolMessage: string }) => Upload | string
+  code: string
+  status: number
+}
+
+const CASES: Case[] = [
+  {
+    name: 'a back-dated header',
+    rewrite: (upload) => {
+      first(upload).timestamp = '2020-01-01T00:00:00.000Z'
+      return upload
+    },
+    status: 400,
+    code: 'invalid_envelope',
+  },
+  {
+    name: 'replacing another envelope',
+    rewrite: (upload) => {
+      first(upload).replaces = (upload.envelopes[1] as Record<string, string>).replaces as string
+      return upload
+    },
+    status: 400,
+    code: 'invalid_envelope',
+  },
+  {
+    name: 'a ciphertext changed after signing',
+    rewrite: (upload) => {
+      const envelope = first(upload)
+      const flipped = envelope.messages?.startsWith('A') ? 'B' : 'A'
+      envelope.messages = `${flipped}${envelope.messages?.slice(1)}`
+      return upload
+    },
+    status: 400,
+    code: 'invalid_signature',
+  },
+  {
+    name: "a message relayed to someone else (another receiver's id)",
+    rewrite: (upload, { carolMessage }) => {
+      first(upload).id = carolMessage
+      return upload
+    },
+    status: 404,
+    code: 'not_found',
+  },
+  {
+    name: 'an unknown field',
+    rewrite: (upload) => ({ ...upload, extra: true }),
+    status: 400,
+    code: 'validation_failed',
+  },
+  { name: 'malformed JSON', rewrite: () => '{"envelopes": [', status: 400, code: 'invalid_json' },
+]
+
+describe('pattern β swap, attacked (sqlite, anvil)', () => {
+  for (const { name, rewrite, status, code } of CASES) {
+    test(`behavior: an upload with ${name} is refused with ${code}, and nothing changes`, async () => {
+      const { server, bobKey, bob, toBob, toCarol } = await relayedConversation()
+      await using _server = server
+      const tampering = tamperingFetch((upload) => rewrite(upload, { carolMessage: toCarol.id }))
+      const tamperer = createClient({ server: server.url, wallet: privateKeyWallet(bobKey), fetch: tampering.fetch })
+      // Setup publishes the keys (the server then writes the handoffs) and tries to migrate.
+      const setup = await tamperer.setup()
+      expect(setup.migration).toMatchObject({ migrated: 0, remaining: 3, error: expect.any(String) })
+      expect(tampering.answers[0]).toMatchObject({ status, body: { error: { code } } })
+      expect(await swapState(server, bob)).toEqual({
+        messages: byId(toBob.map(({ id, cid }) => ({ id, cid, e2ee: 0 }))),
+        handoffs: 3,
+        replacements: 0,
+        deletions: 0,
+      })
+
+      const honest = await newClient(server.url, bobKey, { node: true }).migrate()
+      expect(honest).toMatchObject({ migrated: 3, remaining: 0, rejected: [] })
+    })
+  }
+
+  test("behavior: another wallet replaying the receiver's upload is refused with not_found, and nothing changes", async () => {
+    const { server, bobKey, bob } = await relayedConversation()
+    await using _server = server
+    let captured: string | undefined
+    const capture = tamperingFetch((upload) => {
+      captured = JSON.stringify(upload)
+      return '{}'
+    })
+    await createClient({ server: server.url, wallet: privateKeyWallet(bobKey), fetch: capture.fetch }).setup()
+    expect(captured).toBeDefined()
+    const before = await swapState(server, bob)
+
+    const mallory = newClient(server.url, undefined, { node: true })
+    await mallory.setup()
+    const replayed = await fetch(`${server.url}/v1/migrations`, {
+      method: 'POST',
+      body: captured,
+      headers: await sessionHeaders(mallory),
+    })
+    expect(replayed.status).toBe(404)
+    expect((await replayed.json()).error.code).toBe('not_found')
+    expect(await swapState(server, bob)).toEqual(before)
+  })
+})
+
+/** The signed-in headers of a client (its session token), as any HTTP tool could send them. */
+async function sessionHeaders(client: DmtpClient): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await sessionToken(client)}`, 'content-type': 'application/json' }
+}

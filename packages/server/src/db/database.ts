@@ -1,0 +1,186 @@
+/**
+ * The database port: Kysely over SQLite (embedded default, better-sqlite3) or PostgreSQL (pg),
+ * with the same queries and migrations. Code may branch on the dialect only in this folder.
+ *
+ * `transaction(fn)` gives `fn` a transaction plus `onCommit(hook)`: side effects that must not
+ * happen unless the data is durable (publishing to inboxes, answering a send) go there.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import SqliteDatabase from 'better-sqlite3'
+import { type Insertable, Kysely, Migrator, PostgresDialect, type SelectQueryBuilder, SqliteDialect, sql } from 'kysely'
+import pg from 'pg'
+import { type Dialect, migrationProvider } from './migrations/index.js'
+import type { DatabaseSchema } from './schema/index.js'
+import { SqliteCheckpointer } from './sqlite-checkpointer.js'
+
+export type { Dialect }
+export type Db = Kysely<DatabaseSchema>
+
+export type Transaction = {
+  db: Db
+  dialect: Dialect
+  /** Runs `hook` after the transaction commits; never if it rolls back. */
+  onCommit(hook: () => void): void
+  /** Inserts many rows of one table, the fastest way the dialect allows (the message hot path). */
+  insertMany<T extends keyof DatabaseSchema & string>(table: T, rows: Insertable<DatabaseSchema[T]>[]): Promise<void>
+}
+
+const INT8_OID = 20
+
+const STATEMENT_CACHE_SIZE = 512
+
+/**
+ * Kysely prepares every query anew; preparing costs more than running for the batched inserts of
+ * the message path. Reusing prepared statements by SQL text is safe here because Kysely runs one
+ * query at a time on its single SQLite connection.
+ */
+function cachingStatements(sqlite: SqliteDatabase.Database) {
+  const statements = new Map<string, SqliteDatabase.Statement>()
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let statement = statements.get(text)
+      if (!statement) {
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear()
+        statement = sqlite.prepare(text)
+        statements.set(text, statement)
+      }
+      return statement
+    },
+  }
+}
+
+type StatementCache = ReturnType<typeof cachingStatements>
+
+const PG_ROWS_PER_INSERT = 500
+
+export class Database {
+  private constructor(
+    readonly db: Db,
+    readonly dialect: Dialect,
+    private readonly sqliteStatements?: StatementCache,
+    private readonly checkpointer?: SqliteCheckpointer,
+    private readonly postgresSchema?: string,
+  ) {}
+
+  /** Opens (creating if needed) an SQLite file in WAL mode. */
+  static sqlite(file: string): Database {
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    const sqlite = new SqliteDatabase(file)
+    sqlite.pragma('journal_mode = WAL')
+    // NORMAL keeps every committed transaction across a process kill; only power loss can roll
+    // back the last ones, which is the usual trade for a chat server's write rate.
+    sqlite.pragma('synchronous = NORMAL')
+    sqlite.pragma('busy_timeout = 5000')
+    sqlite.pragma('foreign_keys = ON')
+    // Deleted or replaced rows (server-readable relayed messages) are overwritten, not left in free pages.
+    sqlite.pragma('secure_delete = ON')
+    // Checkpoints run in a worker thread (sqlite-checkpointer.ts), never inside our commits.
+    sqlite.pragma('wal_autocheckpoint = 0')
+    const statements = cachingStatements(sqlite)
+    return new Database(
+      new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: statements }) }),
+      'sqlite',
+      statements,
+      SqliteCheckpointer.start(file),
+    )
+  }
+
+  /** Connects to PostgreSQL, creating `schema` if missing and using it as the search path. */
+  static async postgres({ url, schema, poolSize = 10 }: { url: string; schema: string; poolSize?: number }): Promise<Database> {
+    const setup = new pg.Client({ connectionString: url })
+    await setup.connect()
+    try {
+      await setup.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
+    } finally {
+      await setup.end()
+    }
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: poolSize,
+      options: `-c search_path="${schema}"`,
+      // COUNT(*) and bigserial come back as int8; every value we store fits a JS number.
+      types: {
+        getTypeParser: (oid: number, format?: string) =>
+          oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text'),
+      } as pg.CustomTypesConfig,
+    })
+    return new Database(
+      new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) }),
+      'postgres',
+      undefined,
+      undefined,
+      schema,
+    )
+  }
+
+  async migrateToLatest(): Promise<void> {
+    // Kysely looks for its migration tables in every schema unless told which one: with several
+    // DMTP schemas in one PostgreSQL database it would find another's and never create its own.
+    const migrator = new Migrator({
+      db: this.db,
+      provider: migrationProvider(this.dialect),
+      ...(this.postgresSchema ? { migrationTableSchema: this.postgresSchema } : {}),
+    })
+    const { error, results } = await migrator.migrateToLatest()
+    const failed = results?.find((result) => result.status === 'Error')
+    if (error || failed) {
+      throw new Error(`Database migration failed${failed ? ` at ${failed.migrationName}` : ''}`, { cause: error })
+    }
+  }
+
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const hooks: (() => void)[] = []
+    const result = await this.db.transaction().execute((db) =>
+      fn({
+        db,
+        dialect: this.dialect,
+        onCommit: (hook) => hooks.push(hook),
+        insertMany: (table, rows) => this.insertMany(db, table, rows),
+      }),
+    )
+    for (const hook of hooks) hook()
+    return result
+  }
+
+  private async insertMany<T extends keyof DatabaseSchema & string>(
+    db: Db,
+    table: T,
+    rows: Insertable<DatabaseSchema[T]>[],
+  ): Promise<void> {
+    const first = rows[0]
+    if (!first) return
+    const columns = Object.keys(first)
+    if (this.sqliteStatements) {
+      // Same connection, inside the transaction Kysely opened: one cached prepared statement run
+      // per row is far cheaper than compiling a multi-row INSERT through the query builder.
+      const statement = this.sqliteStatements.prepare(
+        `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+      )
+      for (const row of rows) statement.run(columns.map((column) => (row as Record<string, unknown>)[column]))
+      return
+    }
+    for (let i = 0; i < rows.length; i += PG_ROWS_PER_INSERT) {
+      await db
+        .insertInto(table)
+        .values(rows.slice(i, i + PG_ROWS_PER_INSERT) as never)
+        .execute()
+    }
+  }
+
+  /** Locks the selected rows until commit (PostgreSQL); SQLite transactions already serialize. */
+  forUpdate<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O> {
+    return this.dialect === 'postgres' ? query.forUpdate() : query
+  }
+
+  /** A cheap liveness probe for `/health`. */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db)
+  }
+
+  async destroy(): Promise<void> {
+    await this.db.destroy()
+    await this.checkpointer?.stop()
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Every migration, listed by hand (a filesystem provider breaks once the code is bundled). Each
+ * takes `(db, dialect)` so the rare dialect-specific column type stays inside the migration.
+ */
+import type { Kysely, Migration, MigrationProvider } from 'kysely'
+import * as foundation from './20261122T000000000Z-foundation.js'
+import * as anchoring from './20261122T120000000Z-anchoring.js'
+import * as relay from './20261122T180000000Z-relay.js'
+import * as apiKeys from './20261123T000000000Z-api-keys.js'
+
+export type Dialect = 'sqlite' | 'postgres'
+
+type DialectMigration = {
+  up(db: Kysely<any>, dialect: Dialect): Promise<void>
+  down(db: Kysely<any>, dialect: Dialect): Promise<void>
+}
+
+const migrations: Record<string, DialectMigration> = {
+  '20261122T000000000Z-foundation': foundation,
+  '20261122T120000000Z-anchoring': anchoring,
+  '20261122T180000000Z-relay': relay,
+  '20261123T000000000Z-api-keys': apiKeys,
+}
+
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return {
+    async getMigrations() {
+      const out: Record<string, Migration> = {}
+      for (const [name, migration] of Object.entries(migrations)) {
+        out[name] = { up: (db) => migration.up(db, dialect), down: (db) => migration.down(db, dialect) }
+      }
+      return out
+    },
+  }
+}

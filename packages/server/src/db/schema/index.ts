@@ -1,0 +1,27 @@
+import type * as apiKeys from './api-keys.js'
+import type * as authNonces from './auth-nonces.js'
+import type * as blockDeletions from './block-deletions.js'
+import type * as cids from './cids.js'
+import type * as handoffs from './handoffs.js'
+import type * as inbox from './inbox.js'
+import type * as keyBundles from './key-bundles.js'
+import type * as manifests from './manifests.js'
+import type * as messages from './messages.js'
+import type * as roomReads from './room-reads.js'
+import type * as rooms from './rooms.js'
+import type * as sessions from './sessions.js'
+import type * as users from './users.js'
+
+export type DatabaseSchema = users.PartialDB &
+  keyBundles.PartialDB &
+  rooms.PartialDB &
+  roomReads.PartialDB &
+  messages.PartialDB &
+  manifests.PartialDB &
+  inbox.PartialDB &
+  cids.PartialDB &
+  handoffs.PartialDB &
+  blockDeletions.PartialDB &
+  sessions.PartialDB &
+  authNonces.PartialDB &
+  apiKeys.PartialDB

@@ -1,0 +1,129 @@
+/**
+ * Sign-in (EIP-4361) and session tokens. A nonce is single-use and expires; consuming it is one
+ * conditional UPDATE, so a replayed message loses the race even across instances. Tokens are 256
+ * random bits; only their SHA-256 is stored. Lookups are cached briefly; revocation clears the
+ * local cache at once (other instances within `CACHE_MS`).
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { type SignInFields, SignInVerificationError, verifySignIn } from '@dmtp/protocol'
+import type { ServerConfig } from '../../config/config.js'
+import type { Database } from '../../db/database.js'
+import { HttpError } from '../../errors.js'
+import type { Clock, ServiceIdentity } from '../../identity.js'
+import { findSession } from './reader.js'
+
+export type Session = { address: string; expiresAt: number }
+
+const CACHE_MS = 10_000
+const TOKEN_PREFIX = 'dmtp_'
+
+const failureCodes = {
+  malformed: 'invalid_siwe_message',
+  domain_mismatch: 'invalid_siwe_message',
+  nonce_mismatch: 'nonce_invalid',
+  expired: 'siwe_expired',
+  not_yet_valid: 'siwe_expired',
+  invalid_signature: 'invalid_signature',
+} as const
+
+export class AuthService {
+  private readonly cache = new Map<string, { session: Session; until: number }>()
+
+  constructor(
+    private readonly database: Database,
+    private readonly config: ServerConfig['auth'],
+    private readonly identity: ServiceIdentity,
+    private readonly clock: Clock,
+  ) {}
+
+  async createNonce(): Promise<{ nonce: string; expiresAt: string }> {
+    const now = this.clock.now()
+    const nonce = randomBytes(16).toString('hex')
+    const expiresAt = new Date(now.getTime() + this.config.nonceTtlSeconds * 1000).toISOString()
+    await this.database.db
+      .insertInto('auth_nonces')
+      .values({ nonce, created_at: now.toISOString(), expires_at: expiresAt, used_at: null })
+      .execute()
+    return { nonce, expiresAt }
+  }
+
+  async signIn({ message, signature }: { message: string; signature: string }) {
+    const now = this.clock.now()
+    let fields: SignInFields
+    try {
+      fields = await verifySignIn({ message, signature, domain: this.identity.domain, time: now })
+    } catch (error) {
+      if (error instanceof SignInVerificationError) {
+        throw new HttpError({ code: failureCodes[error.failure], message: error.shortMessage })
+      }
+      throw error
+    }
+    if (fields.chainId !== this.identity.chainId) {
+      throw new HttpError({ code: 'invalid_siwe_message', message: `Sign in on chain ${this.identity.chainId}.` })
+    }
+    const consumed = await this.database.db
+      .updateTable('auth_nonces')
+      .set({ used_at: now.toISOString() })
+      .where('nonce', '=', fields.nonce)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now.toISOString())
+      .executeTakeFirst()
+    if (Number(consumed.numUpdatedRows) !== 1) {
+      throw new HttpError({ code: 'nonce_invalid', message: 'The sign-in nonce is unknown, expired or already used.' })
+    }
+    const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`
+    const expiresAt = new Date(now.getTime() + this.config.tokenTtlSeconds * 1000).toISOString()
+    await this.database.transaction(async ({ db }) => {
+      await db
+        .insertInto('users')
+        .values({ address: fields.address, processing_chats: '[]', inbox_seq: 0, acked_seq: 0, created_at: now.toISOString() })
+        .onConflict((oc) => oc.column('address').doNothing())
+        .execute()
+      await db
+        .insertInto('sessions')
+        .values({
+          token_hash: hashToken(token),
+          address: fields.address,
+          created_at: now.toISOString(),
+          expires_at: expiresAt,
+          revoked_at: null,
+        })
+        .execute()
+    })
+    return { token, address: fields.address, expiresAt }
+  }
+
+  /** @throws {HttpError} `invalid_token`, `token_expired` or `token_revoked`. */
+  async authenticate(token: string): Promise<Session> {
+    const now = this.clock.now().getTime()
+    const tokenHash = hashToken(token)
+    const cached = this.cache.get(tokenHash)
+    let session = cached && cached.until > now ? cached.session : undefined
+    if (!session) {
+      const row = token.startsWith(TOKEN_PREFIX) ? await findSession(this.database.db, tokenHash) : undefined
+      if (!row) throw new HttpError({ code: 'invalid_token', message: 'The session token is not valid.' })
+      if (row.revoked_at) throw new HttpError({ code: 'token_revoked', message: 'The session token was revoked; sign in again.' })
+      session = { address: row.address, expiresAt: Date.parse(row.expires_at) }
+      if (this.cache.size > 10_000) this.cache.clear()
+      this.cache.set(tokenHash, { session, until: now + CACHE_MS })
+    }
+    if (session.expiresAt <= now)
+      throw new HttpError({ code: 'token_expired', message: 'The session token expired; sign in again.' })
+    return session
+  }
+
+  async revoke(token: string): Promise<void> {
+    const tokenHash = hashToken(token)
+    this.cache.delete(tokenHash)
+    await this.database.db
+      .updateTable('sessions')
+      .set({ revoked_at: this.clock.now().toISOString() })
+      .where('token_hash', '=', tokenHash)
+      .where('revoked_at', 'is', null)
+      .execute()
+  }
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex')
+}

@@ -1,0 +1,60 @@
+import type { Db } from '../../db/database.js'
+
+/**
+ * Relayed messages to `receiver` with no handoff to its current key yet, in room and seq order,
+ * after `after` (keyset paging: each batch starts where the last one ended instead of skipping
+ * everything already handed off again).
+ */
+export function listUnhandedRelayed(
+  db: Db,
+  {
+    receiver,
+    receiverKey,
+    limit,
+    after,
+  }: { receiver: string; receiverKey: string; limit: number; after?: { room: string; seq: number } | undefined },
+) {
+  let query = db
+    .selectFrom('messages')
+    .leftJoin('handoffs', 'handoffs.message_id', 'messages.id')
+    .select(['messages.id as id', 'messages.envelope as envelope', 'messages.room_id as room', 'messages.seq as seq'])
+    .where('messages.receiver', '=', receiver)
+    .where('messages.e2ee', '=', 0)
+    .where((eb) => eb.or([eb('handoffs.message_id', 'is', null), eb('handoffs.receiver_key', '!=', receiverKey)]))
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('messages.room_id', '>', after.room),
+        eb.and([eb('messages.room_id', '=', after.room), eb('messages.seq', '>', after.seq)]),
+      ]),
+    )
+  }
+  return query.orderBy('messages.room_id').orderBy('messages.seq').limit(limit).execute()
+}
+
+export async function countRelayed(db: Db, receiver: string): Promise<number> {
+  const row = await db
+    .selectFrom('messages')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('receiver', '=', receiver)
+    .where('e2ee', '=', 0)
+    .executeTakeFirstOrThrow()
+  return Number(row.count)
+}
+
+export function listHandoffs(db: Db, { receiver, receiverKey, limit }: { receiver: string; receiverKey: string; limit: number }) {
+  return db
+    .selectFrom('handoffs')
+    .select('handoff')
+    .where('receiver', '=', receiver)
+    .where('receiver_key', '=', receiverKey)
+    .orderBy('created_at')
+    .orderBy('message_id')
+    .limit(limit)
+    .execute()
+}
+
+/** Receivers whose relayed messages wait (seed: non-empty Processing Chats). */
+export function listProcessingReceivers(db: Db) {
+  return db.selectFrom('users').select('address').where('processing_chats', '!=', '[]').execute()
+}
