@@ -159,7 +159,7 @@ const rows: [string, string, string][] = [
     'web_open_10k_ms',
     String(result.web_open_10k_ms ?? 'n/a'),
     web
-      ? `click → newest of 10,000 messages on screen, Chromium, best of ${web.openRunsMs.join('/')} (target ≤ 1500)`
+      ? `click → newest of 10,000 messages on screen, Chromium, median of ${web.openRunsMs.join('/')} (target ≤ 1500)`
       : 'skipped',
   ],
 ]

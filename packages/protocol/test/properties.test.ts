@@ -29,8 +29,9 @@ import { backends, makeConversation, settle, toHex } from './_util.js'
 const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: length })
 
 // DAG-JSON values: "/" is the key DAG-JSON reserves for links and bytes, -0 has no JSON form
-// apart from 0, and lone surrogates are not text.
-const jsonKey = fc.string({ unit: 'binary', maxLength: 12 }).filter((key) => key !== '/')
+// apart from 0, and lone surrogates are not text. "__proto__" is refused by encodeCanonical (its
+// own test is below), so values holding it are not canonical values.
+const jsonKey = fc.string({ unit: 'binary', maxLength: 12 }).filter((key) => key !== '/' && key !== '__proto__')
 const { json } = fc.letrec<{ json: unknown }>((tie) => ({
   json: fc.oneof(
     { maxDepth: 4 },

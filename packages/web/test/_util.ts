@@ -169,7 +169,7 @@ export async function injectWallet(
  * A conversation of `count` messages from a Node SDK user to a wallet whose key the browser gets
  * as its local wallet (set up already, so the app unlocks it without a click). Sent concurrently.
  */
-export async function seedConversation(server: string, count: number, concurrency = 64) {
+export async function seedConversation(server: string, count: number, concurrency = 16) {
   const { createClient, privateKeyWallet } = await import('@dmtp/sdk')
   const { nodeCryptoBackend } = await import('@dmtp/protocol/node')
   const { generatePrivateKey } = await import('viem/accounts')

@@ -20,13 +20,14 @@ import { nodeCryptoBackend } from '@dmtp/protocol/node'
 import { createClient, privateKeyWallet } from '@dmtp/sdk'
 import { envToConfig, envToSecrets, Server } from '@dmtp/server'
 import { generatePrivateKey } from 'viem/accounts'
-import { round } from '../_stats.js'
+import { percentile, round } from '../_stats.js'
 
 export const CHROMIUM = process.env.DMTP_CHROMIUM ?? '/usr/bin/chromium'
 
 export type WebResult = {
   bundleGzipKb: number
   bundleFiles: string[]
+  /** The median of `openRunsMs`. */
   open10kMs: number
   openRunsMs: number[]
   seedSeconds: number
@@ -121,7 +122,16 @@ export async function webScenario({ messages, runs }: { messages: number; runs: 
       openRunsMs.push(round(ms, 0))
       await context.close()
     }
-    return { bundleGzipKb: bundle.kb, bundleFiles: bundle.files, open10kMs: Math.min(...openRunsMs), openRunsMs, seedSeconds }
+    return {
+      bundleGzipKb: bundle.kb,
+      bundleFiles: bundle.files,
+      open10kMs: percentile(
+        openRunsMs.slice().sort((a, b) => a - b),
+        50,
+      ),
+      openRunsMs,
+      seedSeconds,
+    }
   } finally {
     await browser.close()
     await server.destroy()

@@ -123,7 +123,13 @@ export class Database {
       provider: migrationProvider(this.dialect),
       ...(this.postgresSchema ? { migrationTableSchema: this.postgresSchema } : {}),
     })
-    const { error, results } = await migrator.migrateToLatest()
+    let { error, results } = await migrator.migrateToLatest()
+    // Kysely's PostgreSQL introspection reads the catalog of every schema, and fails when another
+    // schema or table is dropped meanwhile (another tenant of the database). Nothing was applied
+    // then (no result), so running again is safe.
+    for (let attempt = 1; attempt < 3 && !results?.length && isCatalogRace(error); attempt++) {
+      ;({ error, results } = await migrator.migrateToLatest())
+    }
     const failed = results?.find((result) => result.status === 'Error')
     if (error || failed) {
       throw new Error(`Database migration failed${failed ? ` at ${failed.migrationName}` : ''}`, { cause: error })
@@ -183,4 +189,10 @@ export class Database {
     await this.db.destroy()
     await this.checkpointer?.stop()
   }
+}
+
+/** PostgreSQL "schema does not exist" / "table does not exist" / "cache lookup failed" (XX000). */
+function isCatalogRace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code
+  return code === '3F000' || code === '42P01' || code === 'XX000'
 }
