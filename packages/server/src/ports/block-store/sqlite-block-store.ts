@@ -12,6 +12,7 @@
 import { blockMatchesCid } from '@dmtp/protocol'
 import { nodeCryptoBackend } from '@dmtp/protocol/node'
 import Database from 'better-sqlite3'
+import { SqliteCheckpointer } from '../../db/sqlite-checkpointer.js'
 import type { Block, BlockStore } from './types.js'
 
 export class SqliteBlockStore implements BlockStore {
@@ -21,7 +22,10 @@ export class SqliteBlockStore implements BlockStore {
   private readonly putAll
   private readonly deleteAll
 
-  private constructor(private readonly sqlite: Database.Database) {
+  private constructor(
+    private readonly sqlite: Database.Database,
+    private readonly checkpointer: SqliteCheckpointer,
+  ) {
     this.insert = sqlite.prepare('insert or replace into blocks (cid, bytes) values (?, ?)')
     this.select = sqlite.prepare('select bytes from blocks where cid = ?').pluck()
     this.remove = sqlite.prepare('delete from blocks where cid = ?')
@@ -39,8 +43,11 @@ export class SqliteBlockStore implements BlockStore {
     sqlite.pragma('synchronous = NORMAL')
     sqlite.pragma('busy_timeout = 5000')
     sqlite.pragma('secure_delete = ON')
+    // A sync writes megabytes of blocks at once: an automatic checkpoint inside that commit would
+    // copy and fsync them on the event loop. A worker checkpoints instead, as for the database.
+    sqlite.pragma('wal_autocheckpoint = 0')
     sqlite.exec('create table if not exists blocks (cid text primary key, bytes blob not null) without rowid')
-    return new SqliteBlockStore(sqlite)
+    return new SqliteBlockStore(sqlite, SqliteCheckpointer.start(path))
   }
 
   async put(blocks: Block[]): Promise<void> {
@@ -65,6 +72,8 @@ export class SqliteBlockStore implements BlockStore {
   }
 
   async destroy(): Promise<void> {
-    if (this.sqlite.open) this.sqlite.close()
+    if (!this.sqlite.open) return
+    await this.checkpointer.stop()
+    this.sqlite.close()
   }
 }

@@ -22,7 +22,7 @@ import type { Logger } from '../../logger.js'
 import type { BlockStore } from '../../ports/block-store/types.js'
 import type { ChainClient, Hex } from '../../ports/chain/types.js'
 import type { PubSub } from '../../ports/pub-sub/types.js'
-import { buildManifest, claimManifest } from './manifest-builder.js'
+import { type BuiltManifest, buildManifest, claimManifest } from './manifest-builder.js'
 
 export const KEYS_CHANNEL = 'keys'
 const TICK_MS = 1_000
@@ -148,13 +148,14 @@ export class AnchoringService {
     this.lastSyncAt = now.getTime()
     if (!claimed) return undefined
     crashIfArmed(this.faults, 'manifest-stored')
-    await this.writeBlocks(claimed.seq)
+    const { built, ...summary } = claimed
+    await this.writeBlocks(claimed.seq, built)
     const buildMs = performance.now() - started
     this.logger.info(
       { seq: claimed.seq, cid: claimed.cid, cids: claimed.count, bytes: claimed.bytes, ms: Math.round(buildMs) },
       'manifest stored',
     )
-    const result: SyncResult = { ...claimed, buildMs }
+    const result: SyncResult = { ...summary, buildMs }
     if (this.chain) {
       result.anchor = await this.anchor(this.chain, {
         seq: claimed.seq,
@@ -167,9 +168,12 @@ export class AnchoringService {
     return result
   }
 
-  /** Writes a manifest's blocks, then the manifest itself (idempotent: safe to repeat). */
-  private async writeBlocks(seq: number): Promise<void> {
-    const built = await buildManifest(this.database.db, this.crypto, seq)
+  /**
+   * Writes a manifest's blocks, then the manifest itself (idempotent: safe to repeat). `built` is
+   * the manifest as just claimed; after a restart it is rebuilt from the database.
+   */
+  private async writeBlocks(seq: number, built?: BuiltManifest): Promise<void> {
+    built ??= await buildManifest(this.database.db, this.crypto, seq)
     // Never write back a block tombstoned since (a relayed message migrated in the meantime).
     const cids = built.contents.map((block) => block.cid)
     const tombstoned = new Set<string>()

@@ -68,14 +68,15 @@ export async function buildManifest(db: Db, crypto: CryptoBackend, seq: number):
 }
 
 /**
- * Claims up to `limit` unsynced CIDs for a new manifest and records it; returns its seq, or
- * undefined when nothing is waiting. Runs inside the caller's transaction.
+ * Claims up to `limit` unsynced CIDs for a new manifest and records it; returns it, built (so the
+ * caller writes its blocks without reading them again), or undefined when nothing is waiting. Runs
+ * inside the caller's transaction.
  */
 export async function claimManifest(
   db: Db,
   crypto: CryptoBackend,
   { limit, now }: { limit: number; now: string },
-): Promise<{ seq: number; cid: string; count: number; bytes: number } | undefined> {
+): Promise<{ seq: number; cid: string; count: number; bytes: number; built: BuiltManifest } | undefined> {
   const waiting = await db
     .selectFrom('cids')
     .select('seq')
@@ -113,5 +114,5 @@ export async function claimManifest(
     .set({ cid: built.block.cid, bytes: built.block.bytes.length })
     .where('seq', '=', seq)
     .execute()
-  return { seq, cid: built.block.cid, count: waiting.length, bytes: built.block.bytes.length }
+  return { seq, cid: built.block.cid, count: waiting.length, bytes: built.block.bytes.length, built }
 }
