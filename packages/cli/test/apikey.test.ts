@@ -82,6 +82,12 @@ describe.each(DIALECTS)('dmtp apikey (%s)', (dialect) => {
     expect(missing.code).toBe(1)
     expect(json(missing.stderr)).toEqual({ error: { code: 'api_key_not_found', message: 'No API key "no-such-id".' } })
 
+    const badEnv = await runCli(['apikey', 'create', '--name', 'ok', ...args, '--json'], {
+      env: { ...env, DMTP_DATABASE_URL: 'mysql://nope' },
+    })
+    expect(badEnv.code).toBe(1)
+    expect(json(badEnv.stderr).error.code).toBe('invalid_config')
+
     expect(json((await apikey('list')).stdout)).toEqual([])
   })
 })

@@ -10,6 +10,7 @@ import { CliError } from '../errors.js'
 import { globalOptions } from '../global-options.js'
 import { printJson, printLine, terminalSafe } from '../output.js'
 import { parsePositiveInt } from '../parsers.js'
+import { readServerConfig } from '../server-config.js'
 
 type DataOptions = { data?: string }
 
@@ -90,14 +91,7 @@ function withDataOption(command: Command): Command {
 
 /** The server's database, configured exactly as `dmtp serve` would be. */
 async function openAdmin(options: DataOptions) {
-  // Loaded here, not at the top: the server's dependencies would slow every other command.
-  const { ConfigError, envToConfig, openApiKeyAdmin, readEnv } = await import('@dmtp/server')
-  let config: ReturnType<typeof envToConfig>
-  try {
-    config = envToConfig(readEnv(), { DMTP_DATA_DIR: options.data })
-  } catch (error) {
-    if (error instanceof ConfigError) throw new CliError({ code: 'invalid_config', message: error.message })
-    throw error
-  }
+  const config = await readServerConfig(({ envToConfig, readEnv }) => envToConfig(readEnv(), { DMTP_DATA_DIR: options.data }))
+  const { openApiKeyAdmin } = await import('@dmtp/server')
   return openApiKeyAdmin(config)
 }

@@ -11,6 +11,7 @@ import { CliError } from '../errors.js'
 import { globalOptions } from '../global-options.js'
 import { printJson, printLine } from '../output.js'
 import { parsePort, parsePositiveInt, parsePositiveSeconds } from '../parsers.js'
+import { readServerConfig } from '../server-config.js'
 import { untilSignal } from '../until-signal.js'
 
 type ServeOptions = { port?: number; host?: string; data?: string; syncInterval?: number; syncEvery?: number }
@@ -46,24 +47,18 @@ Examples:
     )
     .action(async (options: ServeOptions, command: Command) => {
       const { json } = globalOptions(command)
-      // Loaded here, not at the top: the server's dependencies would slow every other command.
-      const { ConfigError, envToConfig, envToSecrets, readEnv, Server } = await import('@dmtp/server')
-      let config: ReturnType<typeof envToConfig>
-      let secrets: ReturnType<typeof envToSecrets>
-      try {
+      const { config, secrets } = await readServerConfig(({ envToConfig, envToSecrets, readEnv }) => {
         const env = readEnv()
-        config = envToConfig(env, {
+        const config = envToConfig(env, {
           DMTP_PORT: options.port,
           DMTP_HOST: options.host,
           DMTP_DATA_DIR: options.data,
           DMTP_SYNC_INTERVAL: options.syncInterval,
           DMTP_SYNC_EVERY: options.syncEvery,
         })
-        secrets = envToSecrets(env, config)
-      } catch (error) {
-        if (error instanceof ConfigError) throw new CliError({ code: 'invalid_config', message: error.message })
-        throw error
-      }
+        return { config, secrets: envToSecrets(env, config) }
+      })
+      const { Server } = await import('@dmtp/server')
       const webRoot = webAppDir()
       const server = await Server.create(config, secrets, { logDestination: process.stderr, ...(webRoot ? { webRoot } : {}) })
       let url: string
