@@ -139,6 +139,7 @@ export {
   createApiKeyRequestSchema,
   createApiKeyResponseSchema,
   errorResponseSchema,
+  handoffCursorSchema,
   healthResponseSchema,
   type InboxEntry,
   inboxEntrySchema,

@@ -22,6 +22,7 @@ import {
 } from '@dmtp/protocol'
 import { nodeCryptoBackend } from '@dmtp/protocol/node'
 import * as dagJson from '@ipld/dag-json'
+import { base64urlnopad } from '@scure/base'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { backends, makeConversation, settle, toHex } from './_util.js'
@@ -68,6 +69,33 @@ describe('toBase64Url', () => {
         expect(text.length).toBe(Math.ceil((data.length * 4) / 3))
         expect(toHex(fromBase64Url(text))).toBe(toHex(data))
       }),
+    )
+  })
+})
+
+describe('fromBase64Url', () => {
+  // Node's native decoder is lenient; only canonical text may reach it. @scure/base is the oracle.
+  test('behavior: decodes exactly what the strict decoder does, and refuses the rest', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/ '
+    const text = fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 64 })
+    fc.assert(
+      fc.property(fc.oneof(text, fc.uint8Array({ maxLength: 48 }).map(toBase64Url)), (value) => {
+        let expected: string | undefined
+        try {
+          expected = toHex(base64urlnopad.decode(value))
+        } catch {
+          expected = undefined
+        }
+        let actual: string | undefined
+        try {
+          actual = toHex(fromBase64Url(value))
+        } catch {
+          actual = undefined
+        }
+        expect(actual).toBe(expected)
+        if (expected !== undefined) expect(toBase64Url(fromBase64Url(value))).toBe(base64urlnopad.encode(fromBase64Url(value)))
+      }),
+      { numRuns: 2000 },
     )
   })
 })

@@ -161,6 +161,46 @@ describe('pattern β swap, attacked (sqlite, anvil)', () => {
   })
 })
 
+describe('handoff listing', () => {
+  test('behavior: pages follow their cursor; a malformed cursor is refused and changes nothing', async () => {
+    const { server, bobKey, bob } = await relayedConversation()
+    await using _server = server
+    // Keys, but no upload gets through: the handoffs are prepared and stay.
+    const noUploads: typeof fetch = async (input, init) => {
+      if (String(input).endsWith('/v1/migrations') && init?.method === 'POST') throw new TypeError('network down')
+      return fetch(input, init)
+    }
+    const bobClient = createClient({ server: server.url, wallet: privateKeyWallet(bobKey), fetch: noUploads })
+    await bobClient.setup()
+    await server.ctx.migrations.prepare(bob)
+    const headers = await sessionHeaders(bobClient)
+    const list = async (query: string) => {
+      const response = await fetch(`${server.url}/v1/migrations?${query}`, { headers })
+      return { status: response.status, body: await response.json() }
+    }
+
+    const whole = await list('limit=3')
+    expect(whole.status).toBe(200)
+    expect(whole.body.handoffs).toHaveLength(3)
+    const ids = whole.body.handoffs.map((h: { original: { id: string } }) => h.original.id)
+
+    const firstPage = await list('limit=2')
+    expect(firstPage.body.handoffs.map((h: { original: { id: string } }) => h.original.id)).toEqual(ids.slice(0, 2))
+    const secondPage = await list(`limit=2&after=${encodeURIComponent(firstPage.body.next)}`)
+    expect(secondPage.body.handoffs.map((h: { original: { id: string } }) => h.original.id)).toEqual(ids.slice(2))
+    const end = await list(`limit=2&after=${encodeURIComponent(secondPage.body.next)}`)
+    expect(end.body).toEqual({ handoffs: [], remaining: 3, next: null })
+
+    const before = await swapState(server, bob)
+    for (const after of ['nope', `${firstPage.body.next}x`, '2026-01-01T00:00:00.000Z', "2026-01-01T00:00:00.000Z~' OR 1=1 --"]) {
+      const refused = await list(`after=${encodeURIComponent(after)}`)
+      expect(refused.status, after).toBe(400)
+      expect(refused.body.error.code).toBe('validation_failed')
+    }
+    expect(await swapState(server, bob)).toEqual(before)
+  })
+})
+
 /** The signed-in headers of a client (its session token), as any HTTP tool could send them. */
 async function sessionHeaders(client: DmtpClient): Promise<Record<string, string>> {
   return { authorization: `Bearer ${await sessionToken(client)}`, 'content-type': 'application/json' }

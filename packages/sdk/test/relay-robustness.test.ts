@@ -82,14 +82,16 @@ describe('pattern β robustness (sqlite, anvil)', () => {
   test('behavior: the receiver goes offline midway, then finishes on a new device', async () => {
     await using server = await TestServer.create({
       chain: true,
-      configure: (c) => void Object.assign(c.limits, { messagesPerSecond: 10_000, messageBurst: 10_000 }),
+      configure: (c) =>
+        void Object.assign(c.limits, { messagesPerSecond: 10_000, messageBurst: 10_000, requestsPerMinute: 100_000 }),
     })
     const alice = newClient(server.url, undefined, { node: true })
     await alice.setup()
     const bobKey = generatePrivateKey()
     const bob = privateKeyToAccount(bobKey).address
-    const texts = Array.from({ length: 450 }, (_, i) => `queued ${i}`)
-    for (const text of texts) await alice.send(bob, text)
+    // More than two pages of handoffs (500 each) and two batches of the server's preparation.
+    const texts = Array.from({ length: 1_100 }, (_, i) => `queued ${i}`)
+    for (let i = 0; i < texts.length; i += 50) await Promise.all(texts.slice(i, i + 50).map((text) => alice.send(bob, text)))
 
     // The first device loses its connection after its first upload.
     let uploads = 0
@@ -100,15 +102,16 @@ describe('pattern β robustness (sqlite, anvil)', () => {
     }
     const first = createClient({ server: server.url, wallet: privateKeyWallet(bobKey), fetch: flakyFetch })
     const setup = await first.setup()
-    // Uploads go 100 at a time.
-    expect(setup.migration.migrated).toBe(100)
-    expect(setup.migration.remaining).toBe(350)
+    // Uploads go 250 at a time.
+    expect(setup.migration.migrated).toBe(250)
+    expect(setup.migration.remaining).toBe(850)
 
     const second = newClient(server.url, bobKey, { node: true })
     const progress: number[] = []
     const rest = await second.migrate({ onProgress: ({ done }) => progress.push(done) })
-    expect(rest).toMatchObject({ migrated: 350, remaining: 0 })
-    expect(progress).toEqual([100, 200, 300, 350])
+    expect(rest).toMatchObject({ migrated: 850, remaining: 0 })
+    // A full page of 500, then the next page by its cursor.
+    expect(progress).toEqual([250, 500, 750, 850])
     expectAllEndToEnd(await settled(second, (await alice.getWallet()).address), texts)
   })
 

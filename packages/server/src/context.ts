@@ -7,6 +7,7 @@ import { nodeCryptoBackend } from '@dmtp/protocol/node'
 import type { DestinationStream } from 'pino'
 import type { ServerConfig } from './config/config.js'
 import type { ServerSecrets } from './config/secrets.js'
+import { startVerifierWorkers, type VerifierWorkers } from './crypto/verifier-workers.js'
 import { Database } from './db/database.js'
 import { type Clock, ServiceIdentity, systemClock } from './identity.js'
 import { createLogger, type Logger } from './logger.js'
@@ -54,6 +55,7 @@ export class AppContext {
     readonly serverKey: ServerKeyService,
     readonly migrations: MigrationService,
     readonly apiKeys: ApiKeyService,
+    private readonly verifiers: VerifierWorkers | undefined,
   ) {}
 
   static async fromConfig(
@@ -63,7 +65,6 @@ export class AppContext {
   ): Promise<AppContext> {
     const logger = createLogger(config.log, overrides.logDestination)
     const clock = overrides.clock ?? systemClock
-    const crypto = overrides.crypto ?? nodeCryptoBackend
     const identity = new ServiceIdentity(config.service.chainId, config.service.publicUrl)
     const database =
       config.db.provider === 'sqlite'
@@ -96,6 +97,11 @@ export class AppContext {
       throw error
     }
     if (chain) logger.info({ chain: chain.info }, 'chain ready')
+    const verifiers =
+      overrides.crypto || config.verifyThreads === 0
+        ? undefined
+        : startVerifierWorkers(nodeCryptoBackend, { threads: config.verifyThreads })
+    const crypto = overrides.crypto ?? verifiers?.crypto ?? nodeCryptoBackend
     const anchoring = new AnchoringService(
       database,
       crypto,
@@ -152,6 +158,7 @@ export class AppContext {
       serverKey,
       migrations,
       apiKeys,
+      verifiers,
     )
   }
 
@@ -159,6 +166,7 @@ export class AppContext {
     await this.migrations.stop()
     await this.anchoring.stop()
     await this.writer.flush()
+    await this.verifiers?.stop()
     await this.pubSub.destroy()
     await this.chain?.destroy()
     await this.blockStore.destroy()

@@ -4,19 +4,21 @@
  *
  * - Server: from the receiver's key bundle being stored to every handoff written (open each relayed
  *   envelope with the server's pair key with the sender, re-seal it to the receiver, sign, store).
- * - Client: the receiver's `migrate()`: fetch the handoffs in pages, check the server's and the
- *   sender's signatures, re-encrypt with the pair key shared with the sender, sign, upload; the
- *   server swaps the records and deletes its readable copies in the same calls.
+ * - Client: the receiver's `migrate()`: fetch the handoffs in pages, check them (AEAD under the
+ *   server's pair key, the sender's author signature), re-encrypt with the pair key shared with
+ *   the sender, sign, upload; the server verifies each envelope, swaps the records and deletes its
+ *   readable copies in the same calls.
  *
- * A real server runs in this process (`_in-process-server.ts`) on embedded defaults with anvil (clients check the server's
- * key against the registry owner). The receiver's bundle goes in through the key service, not the
+ * The server runs in its own process (`migration-server-process.ts`) on embedded defaults with
+ * anvil (clients check the server's key against the registry owner), sharing the machine's cores
+ * with the clients here. The receiver's bundle goes in through the key service there, not the
  * SDK's `setup()`, which would start migrating at once and blur the two halves.
  */
 import { createKeyBundle, generateDmtpKeys, wrapDmtpKeys } from '@dmtp/protocol'
 import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
 import { createClient, privateKeyWallet } from '@dmtp/sdk'
 import { generatePrivateKey } from 'viem/accounts'
-import { createInProcessServer } from '../_in-process-server.js'
+import { type Child, startChild } from '../_child.js'
 import { round } from '../_stats.js'
 
 const SEND_WINDOW = 64
@@ -29,11 +31,12 @@ export type MigrationResult = {
   clientReencryptMs: number
 }
 
+type ServerInfo = { url: string; domain: string; chainId: number }
+
 export async function migrationCost({ messages }: { messages: number }): Promise<MigrationResult> {
-  const { server, dispose } = await createInProcessServer('dmtp-migration-')
+  const server: Child<ServerInfo> = await startChild('./migration-server-process.js')
   try {
-    const url = await server.start()
-    const { ctx } = server
+    const { url, domain, chainId } = server.info
     const alice = createClient({ server: url, wallet: privateKeyWallet(generatePrivateKey()), crypto })
     const bobWallet = privateKeyWallet(generatePrivateKey())
     const bob = createClient({ server: url, wallet: bobWallet, crypto })
@@ -53,16 +56,15 @@ export async function migrationCost({ messages }: { messages: number }): Promise
       keys,
       encrypted: await wrapDmtpKeys(crypto, { keys, wallet: bobWallet }),
       address: bobWallet.address,
-      domain: ctx.identity.domain,
-      chainId: ctx.identity.chainId,
+      domain,
+      chainId,
       signMessage: (message) => bobWallet.signMessage(message),
     })
-    const serverStarted = performance.now()
-    await ctx.keys.put(bobWallet.address, bundle)
-    // Storing the bundle started the handoffs; this waits for that run and finds nothing left.
-    await ctx.migrations.prepare(bobWallet.address)
-    const serverReencryptMs = performance.now() - serverStarted
-    if ((await ctx.migrations.pending(bobWallet.address)) !== messages) throw new Error('not every handoff was written')
+    const { serverReencryptMs } = await server.request<{ serverReencryptMs: number }>({
+      address: bobWallet.address,
+      bundle,
+      expected: messages,
+    })
 
     const clientStarted = performance.now()
     const migrated = await bob.migrate()
@@ -70,13 +72,8 @@ export async function migrationCost({ messages }: { messages: number }): Promise
     if (migrated.migrated !== messages || migrated.remaining !== 0) {
       throw new Error(`migrated ${migrated.migrated} of ${messages}, ${migrated.remaining} left`)
     }
-    return {
-      messages,
-      relayMs: round(relayMs),
-      serverReencryptMs: round(serverReencryptMs),
-      clientReencryptMs: round(clientReencryptMs),
-    }
+    return { messages, relayMs: round(relayMs), serverReencryptMs, clientReencryptMs: round(clientReencryptMs) }
   } finally {
-    await dispose()
+    await server.stop()
   }
 }

@@ -5,7 +5,8 @@
  *
  * Public keys are imported through JWK (3–9 µs) rather than SPKI (85–105 µs); private keys need
  * PKCS#8 (Node's JWK import wants the public half), and every imported key object is cached.
- * Ed25519 verification runs in the threadpool, off the event loop.
+ * Ed25519 verification runs in libuv's threadpool while other checks are in flight (batches
+ * spread over every core, off the event loop) and inline when it is the only one.
  */
 import {
   createCipheriv,
@@ -66,7 +67,33 @@ function pooledRandomBytes(length: number): Uint8Array {
   return out
 }
 
+/**
+ * A lone Ed25519 check runs inline: it costs ~80 µs, while a hop to an idle threadpool costs up
+ * to ~1.5 ms at the tail on a small VM. Under load (a burst of frames, a migration batch) checks
+ * go to the threadpool and use every core: any check while others are in the threadpool, or after
+ * one already ran inline in the same turn of the event loop.
+ */
+let pooledChecks = 0
+let ranInlineThisTurn = false
+
+function mayRunInline(): boolean {
+  if (pooledChecks > 0 || ranInlineThisTurn) return false
+  ranInlineThisTurn = true
+  setImmediate(() => {
+    ranInlineThisTurn = false
+  })
+  return true
+}
+
 const asBytes = (buffer: Buffer) => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+
+function verifyInline(message: Uint8Array, key: KeyObject, signature: Uint8Array): boolean {
+  try {
+    return verify(null, message, key, signature)
+  } catch {
+    return false
+  }
+}
 
 export const nodeCryptoBackend: CryptoBackend = {
   name: 'node',
@@ -97,7 +124,8 @@ export const nodeCryptoBackend: CryptoBackend = {
   async ed25519Sign(secretKey, message) {
     assertBytes(secretKey, 32, 'secretKey')
     assertAnyBytes(message, 'message')
-    // Synchronous on purpose: signing takes ~25 µs, less than handing a job to the threadpool.
+    // Inline always: signing takes ~30 µs, and the threadpool's ~6 µs of extra CPU per job cost
+    // more end-to-end throughput on a busy machine than its parallelism won (measured).
     return asBytes(sign(null, message, privateKey('Ed25519', secretKey)))
   },
   async ed25519Verify(key, message, signature) {
@@ -108,9 +136,16 @@ export const nodeCryptoBackend: CryptoBackend = {
     } catch {
       return false
     }
-    // The callback form runs in libuv's threadpool: ~10 µs of event-loop time instead of ~100,
+    if (mayRunInline()) return verifyInline(message, publicKeyObject, signature)
+    // The callback form runs in libuv's threadpool: ~10 µs of event-loop time instead of ~90,
     // and verification spreads over every core (the server's hottest check).
-    return new Promise((resolve) => verify(null, message, publicKeyObject, signature, (error, valid) => resolve(!error && valid)))
+    pooledChecks++
+    return new Promise((resolve) =>
+      verify(null, message, publicKeyObject, signature, (error, valid) => {
+        pooledChecks--
+        resolve(!error && valid)
+      }),
+    )
   },
   async hkdfSha256(ikm, salt, info, length) {
     return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length))

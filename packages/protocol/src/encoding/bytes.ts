@@ -16,13 +16,45 @@ export function bytesToUtf8(bytes: Uint8Array): string {
   return textDecoder.decode(bytes)
 }
 
+/**
+ * Node's Buffer codes base64url natively, ~8× faster than JavaScript for message-sized values
+ * (ciphertexts are base64url on the wire). It is lenient on input, so only text already known to
+ * be canonical reaches it; anything else takes @scure/base's strict decoder, which says why it
+ * refuses. Browsers have no Buffer and use @scure/base throughout.
+ */
+type NodeBuffer = Uint8Array & { toString(encoding: 'base64url'): string }
+type NodeBufferClass = {
+  from(text: string, encoding: 'base64url'): NodeBuffer
+  from(buffer: ArrayBufferLike, byteOffset: number, length: number): NodeBuffer
+}
+const NodeBuffer = (globalThis as { Buffer?: NodeBufferClass }).Buffer
+const BASE64URL = /^[A-Za-z0-9_-]*$/
+// The last character of unpadded base64url holds 4 (length % 4 === 2) or 2 (=== 3) unused bits,
+// which are zero in the canonical form: only these characters qualify.
+const LAST_OF_TWO = /[AQgw]$/
+const LAST_OF_THREE = /[AEIMQUYcgkosw048]$/
+
+/** Canonical unpadded base64url, checked without decoding. */
+export function isCanonicalBase64Url(text: string): boolean {
+  const remainder = text.length % 4
+  if (remainder === 1 || !BASE64URL.test(text)) return false
+  if (remainder === 2) return LAST_OF_TWO.test(text)
+  if (remainder === 3) return LAST_OF_THREE.test(text)
+  return true
+}
+
 export function toBase64Url(bytes: Uint8Array): string {
+  if (NodeBuffer) return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
   return base64urlnopad.encode(bytes)
 }
 
 /** @throws {TypeError} when the text is not canonical unpadded base64url. */
 export function fromBase64Url(text: string): Uint8Array {
   if (typeof text !== 'string') throw new TypeError(`"base64url" expected string, got ${typeof text}`)
+  if (NodeBuffer && isCanonicalBase64Url(text)) {
+    const decoded = NodeBuffer.from(text, 'base64url')
+    return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength)
+  }
   return base64urlnopad.decode(text)
 }
 

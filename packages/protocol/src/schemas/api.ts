@@ -225,13 +225,23 @@ export const anchorResponseSchema = z.strictObject({
 
 export type AnchorInfo = z.infer<typeof anchorResponseSchema>
 
-/** Handoffs waiting for the signed-in wallet (pattern β), oldest first. */
-export const migrationsQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(200) })
+/** Where a page of handoffs ends: the last handoff's preparation time and message id. */
+export const handoffCursorSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z~[A-Za-z0-9_-]{22}$/, 'expected a cursor from `next`')
+
+/** Handoffs waiting for the signed-in wallet (pattern β), oldest first; `after` continues a listing. */
+export const migrationsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(200),
+  after: handoffCursorSchema.optional(),
+})
 
 export const migrationsResponseSchema = z.strictObject({
   handoffs: z.array(handoffSchema),
   /** How many relayed messages still wait for this wallet, handoffs included. */
   remaining: z.number().int().nonnegative(),
+  /** Pass as `after` for the handoffs after these; null when this page is empty. */
+  next: handoffCursorSchema.nullable(),
 })
 
 export const uploadMigrationsRequestSchema = z.strictObject({ envelopes: z.array(migratedEnvelopeSchema).min(1).max(500) })

@@ -7,6 +7,7 @@ import { getAddress } from 'viem/utils'
 import { z } from 'zod'
 import { P2P_SUITE } from '../crypto/conversation-key.js'
 import { WALLET_BOX_VERSION } from '../crypto/wallet-box.js'
+import { isCanonicalBase64Url } from '../encoding/bytes.js'
 import { parseCid } from '../encoding/canonical.js'
 import { MAX_TEXT_LENGTH, MIGRATED_SUITE, RELAY_SUITE } from '../messages/envelope.js'
 import { HANDOFF_SUITE } from '../messages/handoff.js'
@@ -36,20 +37,6 @@ function checksummed(value: string): string | undefined {
   }
 }
 
-// The last character of unpadded base64url carries 2 (length % 4 === 3) or 4 (length % 4 === 2)
-// unused bits, which must be zero for the encoding to be canonical: only these characters qualify.
-const LAST_OF_TWO = /[AQgw]$/
-const LAST_OF_THREE = /[AEIMQUYcgkosw048]$/
-
-/** Canonical unpadded base64url, checked in O(1) after the alphabet regex (no decoding). */
-function isCanonicalBase64Url(value: string, bytes?: number): boolean {
-  const remainder = value.length % 4
-  if (remainder === 1) return false
-  if (remainder === 2 && !LAST_OF_TWO.test(value)) return false
-  if (remainder === 3 && !LAST_OF_THREE.test(value)) return false
-  return bytes === undefined || Math.floor((value.length * 3) / 4) === bytes
-}
-
 /** Canonical unpadded base64url; `bytes` fixes the decoded length. */
 export function base64UrlSchema({ bytes, maxLength }: { bytes?: number; maxLength?: number } = {}) {
   const length = bytes === undefined ? undefined : Math.ceil((bytes * 4) / 3)
@@ -58,7 +45,7 @@ export function base64UrlSchema({ bytes, maxLength }: { bytes?: number; maxLengt
   if (maxLength !== undefined) schema = schema.max(maxLength)
   return schema
     .regex(/^[A-Za-z0-9_-]*$/, 'expected base64url without padding')
-    .refine((value) => isCanonicalBase64Url(value, bytes), 'expected canonical base64url')
+    .refine(isCanonicalBase64Url, 'expected canonical base64url')
 }
 
 export const base64Schema = z

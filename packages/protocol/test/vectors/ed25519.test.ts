@@ -47,6 +47,13 @@ describe('ed25519Verify', () => {
         expect(failures).toEqual([])
       })
 
+      // A burst of checks takes the threadpool (node backend) where a lone one runs inline.
+      test('behavior: all cases at once answer as one at a time', async () => {
+        const all = [...valid, ...invalid]
+        const answers = await Promise.all(all.map(async (item) => (await verify(item)).value))
+        expect(answers).toEqual(all.map(({ test }) => test.result === 'valid'))
+      })
+
       test(`behavior: ${invalid.length} invalid cases return false without throwing`, async () => {
         const failures = await collectFailures(invalid, wycheproofId, async (item) => {
           const out = await verify(item)

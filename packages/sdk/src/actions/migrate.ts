@@ -49,8 +49,10 @@ export type MigrateReturnType = {
 }
 
 const PAGE = 500
-const CHUNK = 100
+const CHUNK = 250
 const UPLOAD_BYTES = 1024 * 1024
+
+type Page = { handoffs: Handoff[]; remaining: number; next: string | null }
 
 /**
  * @example
@@ -66,52 +68,79 @@ export async function migrate(
   const deadline = Date.now() + waitMs
   let total: number | undefined
   for (;;) {
-    const page = await authedRequest(client, {
-      method: 'GET',
-      path: '/v1/migrations',
-      query: { limit: PAGE },
-      schema: migrationsResponseSchema,
-    })
+    let page = await fetchPage(client)
     result.remaining = page.remaining
     total ??= page.remaining
     if (page.remaining === 0) break
-    const fresh = page.handoffs.filter((handoff) => !rejected.has(handoff.original.id))
-    if (fresh.length === 0) {
+    if (!page.handoffs.some((handoff) => !rejected.has(handoff.original.id))) {
       // Handoffs are still being prepared (the receiver just set up), or only rejected ones are left.
       if (page.handoffs.length > 0 || Date.now() > deadline) break
       await new Promise((resolve) => setTimeout(resolve, 250))
       continue
     }
-    const context = await migrationContext(client, fresh)
-    // Re-encrypting one chunk overlaps uploading the one before (the server swaps it meanwhile).
-    let uploading: Promise<void> = Promise.resolve()
-    let failure: { error: unknown } | undefined
-    for (let i = 0; i < fresh.length; i += CHUNK) {
-      const chunk = fresh.slice(i, i + CHUNK)
-      // The whole chunk at once: signature checks run in the crypto threadpool, on every core.
-      const made = await Promise.all(chunk.map((handoff) => migrateOne(context, handoff)))
-      const envelopes: Envelope[] = []
-      for (const [j, handoff] of chunk.entries()) {
-        const envelope = made[j] as Envelope | string
-        if (typeof envelope === 'string') {
-          rejected.add(handoff.original.id)
-          result.rejected.push({ id: handoff.original.id, reason: envelope })
-        } else envelopes.push(envelope)
+    // One pass over the handoffs, oldest first: each page is fetched while the one before is
+    // re-encrypted, and each chunk is re-encrypted while the one before is uploaded (the server
+    // swaps it meanwhile). The next pass, from the start, finds any handoff written meanwhile.
+    const context = await migrationContext(client)
+    const uploads = uploadQueue(client, result, () =>
+      onProgress?.({ done: result.migrated + result.alreadyMigrated, total: total ?? 0 }),
+    )
+    for (;;) {
+      const following = page.handoffs.length === PAGE && page.next ? fetchPage(client, page.next) : undefined
+      following?.catch(() => {})
+      const fresh = page.handoffs.filter((handoff) => !rejected.has(handoff.original.id))
+      await addSenders(context, fresh)
+      for (let i = 0; i < fresh.length; i += CHUNK) {
+        const chunk = fresh.slice(i, i + CHUNK)
+        // The whole chunk at once: signature checks run in the crypto threadpool, on every core.
+        const made = await Promise.all(chunk.map((handoff) => migrateOne(context, handoff)))
+        const envelopes: Envelope[] = []
+        for (const [j, handoff] of chunk.entries()) {
+          const envelope = made[j] as Envelope | string
+          if (typeof envelope === 'string') {
+            rejected.add(handoff.original.id)
+            result.rejected.push({ id: handoff.original.id, reason: envelope })
+          } else envelopes.push(envelope)
+        }
+        if (envelopes.length > 0) await uploads.add(envelopes)
       }
-      await uploading
-      if (failure) throw failure.error
-      if (envelopes.length === 0) continue
-      uploading = upload(client, envelopes, result)
-        .then(() => onProgress?.({ done: result.migrated + result.alreadyMigrated, total: total ?? 0 }))
-        .catch((error: unknown) => {
-          failure = { error }
-        })
+      if (!following) break
+      page = await following
     }
-    await uploading
-    if (failure) throw failure.error
+    await uploads.finish()
     if (result.remaining === 0) break
   }
   return result
+}
+
+function fetchPage(client: DmtpClientBase, after?: string): Promise<Page> {
+  return authedRequest(client, {
+    method: 'GET',
+    path: '/v1/migrations',
+    query: after ? { limit: PAGE, after } : { limit: PAGE },
+    schema: migrationsResponseSchema,
+  })
+}
+
+/** Uploads one batch at a time, in order: `add` waits for the upload before it, not its own. */
+function uploadQueue(client: DmtpClientBase, result: MigrateReturnType, onUploaded: () => void) {
+  let last: Promise<void> = Promise.resolve()
+  let failure: { error: unknown } | undefined
+  const settle = async () => {
+    await last
+    if (failure) throw failure.error
+  }
+  return {
+    async add(envelopes: Envelope[]): Promise<void> {
+      await settle()
+      last = upload(client, envelopes, result)
+        .then(onUploaded)
+        .catch((error: unknown) => {
+          failure = { error }
+        })
+    },
+    finish: settle,
+  }
 }
 
 /** Uploads migrated envelopes in batches the server accepts, counting the results. */
@@ -156,22 +185,24 @@ type MigrationContext = {
   crypto: Awaited<ReturnType<DmtpClientBase['getCrypto']>>
   own: Awaited<ReturnType<typeof currentKeys>>
   serverAddress: string
-  /** The current key bundle of each sender on the page, looked up once. */
+  /** The current key bundle of each sender, looked up once per pass. */
   senders: Map<string, VerifiedKeyBundle | undefined>
 }
 
-async function migrationContext(client: DmtpClientBase, handoffs: Handoff[]): Promise<MigrationContext> {
+async function migrationContext(client: DmtpClientBase): Promise<MigrationContext> {
   const [wallet, crypto, own, server] = await Promise.all([
     client.getWallet(),
     client.getCrypto(),
     currentKeys(client),
     serverKey(client),
   ])
-  const senders = new Map<string, VerifiedKeyBundle | undefined>()
+  return { client, wallet, crypto, own, serverAddress: server.address, senders: new Map() }
+}
+
+async function addSenders({ client, senders }: MigrationContext, handoffs: Handoff[]): Promise<void> {
   for (const address of new Set(handoffs.map((handoff) => handoff.original.sender))) {
-    senders.set(address, await requireCurrentBundle(client, address).catch(() => undefined))
+    if (!senders.has(address)) senders.set(address, await requireCurrentBundle(client, address).catch(() => undefined))
   }
-  return { client, wallet, crypto, own, serverAddress: server.address, senders }
 }
 
 /** The migrated envelope for one handoff, or why it was refused. */

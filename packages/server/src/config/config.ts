@@ -72,6 +72,8 @@ export type ServerConfig = {
     /** How long a new stream connection may wait before its `hello` frame. */
     helloTimeoutMs: number
   }
+  /** Worker threads for Ed25519 checks; 0 leaves them to libuv's threadpool; undefined: cores − 1 (1–4). */
+  verifyThreads: number | undefined
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
   /** dApp API keys (docs/api.md, "API keys"). */
   apiKeys: {
@@ -159,6 +161,7 @@ export function envToConfig(env: ServerEnv, overrides: Partial<ServerEnv> = {}):
       maxClockSkewSeconds: 300,
       helloTimeoutMs: 10_000,
     },
+    verifyThreads: merged.DMTP_VERIFY_THREADS,
     log: { level: merged.DMTP_LOG_LEVEL ?? 'info' },
     apiKeys: {
       mode: merged.DMTP_API_KEYS ?? 'optional',

@@ -36,6 +36,8 @@ export const serverEnvSchema = z.object({
     .optional(),
   DMTP_SYNC_INTERVAL: z.coerce.number().positive().optional(),
   DMTP_SYNC_EVERY: positiveInt.optional(),
+  /** Worker threads for signature checks (0: libuv's threadpool instead); default: cores − 1, 1 to 4. */
+  DMTP_VERIFY_THREADS: z.coerce.number().int().min(0).max(64).optional(),
   /** `required`: cross-origin browser requests must carry a dApp API key (`x-dmtp-api-key`). */
   DMTP_API_KEYS: z.enum(['optional', 'required']).optional(),
   /** Requests per minute of an API key created without a rate (and the most a wallet may give its own keys). */

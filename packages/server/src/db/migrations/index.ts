@@ -7,6 +7,7 @@ import * as foundation from './20261122T000000000Z-foundation.js'
 import * as anchoring from './20261122T120000000Z-anchoring.js'
 import * as relay from './20261122T180000000Z-relay.js'
 import * as apiKeys from './20261123T000000000Z-api-keys.js'
+import * as relayedRoomsIndex from './20261127T000000000Z-relayed-rooms-index.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -20,6 +21,7 @@ const migrations: Record<string, DialectMigration> = {
   '20261122T120000000Z-anchoring': anchoring,
   '20261122T180000000Z-relay': relay,
   '20261123T000000000Z-api-keys': apiKeys,
+  '20261127T000000000Z-relayed-rooms-index': relayedRoomsIndex,
 }
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

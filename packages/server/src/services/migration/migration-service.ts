@@ -20,8 +20,6 @@ import {
   deriveConversationKey,
   type Envelope,
   fromBase64Url,
-  type Handoff,
-  handoffSchema,
   openEnvelope,
   type RelayedEnvelope,
   sealHandoff,
@@ -40,9 +38,16 @@ import type { PubSub } from '../../ports/pub-sub/types.js'
 import { KEYS_CHANNEL } from '../anchoring/anchoring-service.js'
 import type { KeyService } from '../keys/key-service.js'
 import type { ServerKeyService } from '../server-key/server-key-service.js'
-import { countRelayed, listHandoffs, listProcessingReceivers, listUnhandedRelayed } from './reader.js'
+import { countRelayed, type HandoffPosition, listHandoffs, listProcessingReceivers, listUnhandedRelayed } from './reader.js'
 
 export const migrationsChannel = (address: string) => `migrations:${address}`
+
+/** `next` cursors are `<created_at>~<message id>` (the route checked the form). */
+function parseCursor(cursor: string | undefined): HandoffPosition | undefined {
+  if (!cursor) return undefined
+  const split = cursor.indexOf('~')
+  return { createdAt: cursor.slice(0, split), messageId: cursor.slice(split + 1) }
+}
 
 const BATCH = 500
 
@@ -180,14 +185,27 @@ export class MigrationService {
     return countRelayed(this.database.db, address)
   }
 
-  /** Handoffs waiting for `receiver`, and how many relayed messages remain in all. */
-  async list(receiver: string, limit: number): Promise<{ handoffs: Handoff[]; remaining: number }> {
+  /**
+   * Handoffs waiting for `receiver` (oldest first, after the cursor `after`) as their stored
+   * canonical JSON, and how many relayed messages remain in all.
+   */
+  async list(
+    receiver: string,
+    { limit, after }: { limit: number; after?: string | undefined },
+  ): Promise<{ handoffs: string[]; remaining: number; next: string | null }> {
     const current = await this.keys.getCurrent(receiver)
     const remaining = await countRelayed(this.database.db, receiver)
-    if (!current) return { handoffs: [], remaining }
-    const rows = await listHandoffs(this.database.db, { receiver, receiverKey: current.cid, limit })
-    if (rows.length < Math.min(limit, remaining) && !this.preparing.has(receiver)) void this.prepare(receiver).catch(() => {})
-    return { handoffs: rows.map((row) => handoffSchema.parse(JSON.parse(row.handoff)) as Handoff), remaining }
+    if (!current) return { handoffs: [], remaining, next: null }
+    const rows = await listHandoffs(this.database.db, { receiver, receiverKey: current.cid, limit, after: parseCursor(after) })
+    if (!after && rows.length < Math.min(limit, remaining) && !this.preparing.has(receiver)) {
+      void this.prepare(receiver).catch(() => {})
+    }
+    const last = rows.at(-1)
+    return {
+      handoffs: rows.map((row) => row.handoff),
+      remaining,
+      next: last ? `${last.created_at}~${last.message_id}` : null,
+    }
   }
 
   /**
@@ -312,6 +330,9 @@ export class MigrationService {
 
   /** Seed 002's Processing Chats: only rooms that still hold relayed messages for the receiver. */
   private async updateProcessingChats(db: Database['db'], receiver: string): Promise<void> {
+    // Locked first (PostgreSQL), so a relayed message sent meanwhile either is seen by the query
+    // below or adds its room after this update, never lost between the two.
+    await this.database.forUpdate(db.selectFrom('users').select('address').where('address', '=', receiver)).execute()
     const rooms = await db
       .selectFrom('messages')
       .select('room_id')

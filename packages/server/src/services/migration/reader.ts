@@ -42,16 +42,32 @@ export async function countRelayed(db: Db, receiver: string): Promise<number> {
   return Number(row.count)
 }
 
-export function listHandoffs(db: Db, { receiver, receiverKey, limit }: { receiver: string; receiverKey: string; limit: number }) {
-  return db
+/** A position in the handoff listing, oldest first: after this handoff. */
+export type HandoffPosition = { createdAt: string; messageId: string }
+
+export function listHandoffs(
+  db: Db,
+  {
+    receiver,
+    receiverKey,
+    limit,
+    after,
+  }: { receiver: string; receiverKey: string; limit: number; after?: HandoffPosition | undefined },
+) {
+  let query = db
     .selectFrom('handoffs')
-    .select('handoff')
+    .select(['handoff', 'created_at', 'message_id'])
     .where('receiver', '=', receiver)
     .where('receiver_key', '=', receiverKey)
-    .orderBy('created_at')
-    .orderBy('message_id')
-    .limit(limit)
-    .execute()
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('created_at', '>', after.createdAt),
+        eb.and([eb('created_at', '=', after.createdAt), eb('message_id', '>', after.messageId)]),
+      ]),
+    )
+  }
+  return query.orderBy('created_at').orderBy('message_id').limit(limit).execute()
 }
 
 /** Receivers whose relayed messages wait (seed: non-empty Processing Chats). */
