@@ -65,40 +65,55 @@ export async function p2pThroughput(
   return { msgsPerSecond: round(Math.min(acked, delivered) / seconds, 0), acked, delivered, seconds: round(seconds, 2) }
 }
 
+/**
+ * Open loop at `rate` messages/s: from the `send()` call to the receiver's decrypted event. The
+ * first `warmupSeconds` at the same rate are reported apart (`coldP99`): a freshly started server
+ * and client run cold code (V8 has not optimized the hot paths yet), and a cold start's slow
+ * messages cluster in its first second.
+ */
 export async function deliveryLatency(
   server: string,
-  { pairs: pairCount, rate, seconds }: { pairs: number; rate: number; seconds: number },
+  {
+    pairs: pairCount,
+    rate,
+    seconds,
+    warmupSeconds = 1,
+  }: { pairs: number; rate: number; seconds: number; warmupSeconds?: number },
 ) {
   const pairs = await makePairs(server, pairCount)
   const sentAt = new Map<string, number>()
   const latencies: number[] = []
+  const coldLatencies: number[] = []
   const streams = await openStreams(pairs, (text, at) => {
     const start = sentAt.get(text)
     if (start === undefined) return
-    latencies.push(at - start)
+    ;(text.startsWith('warm-up') ? coldLatencies : latencies).push(at - start)
     sentAt.delete(text)
   })
-  const total = rate * seconds
-  let sent = 0
   const sends: Promise<unknown>[] = []
-  const started = performance.now()
   // Open loop: messages leave on schedule whether or not earlier ones were delivered.
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      const due = Math.min(total, Math.ceil(((performance.now() - started) / 1000) * rate))
-      while (sent < due) {
-        const pair = pairs[sent % pairs.length] as Pair
-        const text = `probe ${sent}`
-        sentAt.set(text, performance.now())
-        sends.push(pair.alice.send(pair.bobAddress, text))
-        sent++
-      }
-      if (sent >= total) {
-        clearInterval(timer)
-        resolve()
-      }
-    }, 2)
-  })
+  const openLoop = (count: number, label: string) =>
+    new Promise<void>((resolve) => {
+      const started = performance.now()
+      let sent = 0
+      const timer = setInterval(() => {
+        const due = Math.min(count, Math.ceil(((performance.now() - started) / 1000) * rate))
+        while (sent < due) {
+          const pair = pairs[sent % pairs.length] as Pair
+          const text = `${label} ${sent}`
+          sentAt.set(text, performance.now())
+          sends.push(pair.alice.send(pair.bobAddress, text))
+          sent++
+        }
+        if (sent >= count) {
+          clearInterval(timer)
+          resolve()
+        }
+      }, 2)
+    })
+  await openLoop(rate * warmupSeconds, 'warm-up')
+  const total = rate * seconds
+  await openLoop(total, 'probe')
   await Promise.all(sends)
   const deadline = performance.now() + 10_000
   while (latencies.length < total && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
@@ -110,5 +125,13 @@ export async function deliveryLatency(
     max: round(sorted.at(-1) ?? Number.NaN, 2),
     delivered: latencies.length,
     sent: total,
+    /** The warm-up's own p99, for comparison: a cold server and client. */
+    coldP99: round(
+      percentile(
+        coldLatencies.sort((a, b) => a - b),
+        99,
+      ),
+      2,
+    ),
   }
 }
