@@ -164,6 +164,11 @@ const rows: [string, string, string][] = [
     String(result.beta_client_reencrypt_10k_ms),
     'migrate(): fetch, check, re-encrypt, sign, upload; server swaps and deletes',
   ],
+  [
+    '  CPU during migrate()',
+    `${round((migration.clientCpuMs + migration.serverCpuMs) / 1000, 2)} s`,
+    `client ${migration.clientCpuMs} ms + server ${migration.serverCpuMs} ms on ${os.cpus().length} cores; Ed25519 alone ${migration.ed25519CpuMs} ms`,
+  ],
   ['web_bundle_gzip_kb', String(result.web_bundle_gzip_kb ?? 'n/a'), 'initial JavaScript of the web app, gzipped (target ≤ 250)'],
   [
     'web_open_10k_ms',

@@ -47,6 +47,7 @@ export {
   parseCid,
   toBlock,
 } from './encoding/canonical.js'
+export { MAX_PROOF_LENGTH, merkleRoot, merkleTree, PROOF_STEP } from './encoding/merkle.js'
 export {
   ApiError,
   type ApiErrorType,
@@ -96,11 +97,14 @@ export {
 } from './keys/wallet-key-wrap.js'
 export { type AuthoredMessage, authorSigningBytes, signAuthor, verifyAuthor } from './messages/author.js'
 export {
+  batchSigningBytes,
   decodeMessageContent,
   type Envelope,
   type EnvelopeHeader,
   type EnvelopeSuite,
+  encryptEnvelope,
   envelopeAad,
+  envelopeBlock,
   envelopeSigningBytes,
   InvalidContentError,
   type InvalidContentErrorType,
@@ -110,11 +114,15 @@ export {
   openEnvelope,
   RELAY_SUITE,
   sealEnvelope,
+  signedBytes,
+  type UnsignedEnvelope,
   verifyEnvelopeSignature,
 } from './messages/envelope.js'
+export { signEnvelopeBatch, verifyEnvelopeSignatures } from './messages/envelope-batch.js'
 export {
   HANDOFF_SUITE,
   type Handoff,
+  handoffAad,
   openHandoff,
   type RelayedEnvelope,
   sealHandoff,

@@ -7,11 +7,16 @@ import {
   blockMatchesCid,
   bytesToUtf8,
   cidOfBlock,
+  concatBytes,
   decodeCanonical,
   deriveConversationKey,
   type Envelope,
   encodeCanonical,
+  envelopeBlock,
+  envelopeSigningBytes,
   fromBase64Url,
+  type Handoff,
+  handoffAad,
   MAX_TEXT_LENGTH,
   openEnvelope,
   sealEnvelope,
@@ -25,7 +30,7 @@ import * as dagJson from '@ipld/dag-json'
 import { base64urlnopad } from '@scure/base'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { backends, makeConversation, settle, toHex } from './_util.js'
+import { backends, makeConversation, makeEnvelope, settle, toHex } from './_util.js'
 
 const bytes = (length: number) => fc.uint8Array({ minLength: length, maxLength: length })
 
@@ -304,6 +309,77 @@ describe('sealEnvelope', () => {
         const altered = { ...envelope, signature: toBase64Url(signature) }
         expect(await verifyEnvelopeSignature(nodeCryptoBackend, altered, conversation.aliceKeys.ed25519.publicKey)).toBe(false)
       }),
+    )
+  })
+})
+
+describe('envelopeBlock', () => {
+  // The server takes an envelope's CID and its signing bytes from one encoding; both must be what
+  // toBlock and envelopeSigningBytes give, for real envelopes and for any object posing as one.
+  const agrees = (envelope: Envelope) => {
+    const block = envelopeBlock(envelope, nodeCryptoBackend.sha256)
+    const reference = toBlock(envelope, nodeCryptoBackend.sha256)
+    expect(block.cid).toBe(reference.cid)
+    expect(block.text).toBe(reference.text)
+    expect(toHex(block.signingBytes)).toBe(toHex(envelopeSigningBytes(envelope)))
+  }
+
+  test('default', async () => {
+    await fc.assert(
+      fc.asyncProperty(text, async (body) => {
+        const envelope = await makeEnvelope(nodeCryptoBackend)
+        agrees({ ...envelope, messages: toBase64Url(utf8ToBytes(body)) })
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  test('behavior: odd members take the reference path and still agree', () => {
+    const ascii = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 20 })
+    const value = fc.oneof(ascii, fc.string({ unit: 'binary', maxLength: 8 }), fc.maxSafeInteger(), fc.constant('gm'))
+    const odd = fc.record(
+      {
+        messages: value,
+        signature: fc.oneof(value, fc.constant(',"signature":"x"'), fc.constant('x')),
+        senderKey: fc.oneof(value, fc.constant('x",'), fc.record({ signature: fc.constant('x') })),
+        suite: value,
+        aaa: fc.record({ signature: fc.constant('x'), zzz: value }),
+        // A nested member like the top-level one, which is missing when `messages` is.
+        zzz: fc.oneof(value, fc.record({ a: value, signature: fc.constant('x') })),
+      },
+      { requiredKeys: ['signature'] },
+    )
+    fc.assert(
+      fc.property(odd, (envelope) => {
+        agrees(envelope as unknown as Envelope)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+})
+
+describe('handoffAad', () => {
+  // Written member by member so a receiver encodes the original once; it must be exactly the
+  // canonical encoding protocol.md gives, for real handoffs and for any strings in them.
+  const prefix = utf8ToBytes('dmtp/v1/handoff-aad\n')
+  const anyString = fc.oneof(fc.string({ unit: 'binary', maxLength: 16 }), fc.string({ maxLength: 16 }))
+
+  test('behavior: equals the prefixed canonical encoding, with or without the original text given', async () => {
+    const original = { ...(await makeEnvelope(nodeCryptoBackend)), suite: 'dmtp-relay-v1' as const }
+    fc.assert(
+      fc.property(
+        anyString,
+        anyString,
+        anyString,
+        fc.oneof(fc.constant(original), json),
+        (serverKey, receiverKey, suite, value) => {
+          const handoff = { v: 1 as const, suite, original: value, serverKey, receiverKey } as unknown as Handoff
+          const expected = toHex(concatBytes(prefix, encodeCanonical({ v: 1, suite, original: value, serverKey, receiverKey })))
+          expect(toHex(handoffAad(handoff))).toBe(expected)
+          expect(toHex(handoffAad(handoff, toBlock(value).text))).toBe(expected)
+        },
+      ),
+      { numRuns: 1000 },
     )
   })
 })

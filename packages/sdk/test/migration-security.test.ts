@@ -96,6 +96,35 @@ const CASES: Case[] = [
     code: 'invalid_signature',
   },
   {
+    name: 'a changed hash in the batch proof',
+    rewrite: (upload) => {
+      const envelope = upload.envelopes[0] as { proof: string[] }
+      const [step = ''] = envelope.proof
+      envelope.proof = [`${step.slice(0, 5)}${step[5] === 'A' ? 'B' : 'A'}${step.slice(6)}`, ...envelope.proof.slice(1)]
+      return upload
+    },
+    status: 400,
+    code: 'invalid_signature',
+  },
+  {
+    name: "another envelope's batch proof",
+    rewrite: (upload) => {
+      ;(upload.envelopes[0] as { proof: string[] }).proof = (upload.envelopes[1] as { proof: string[] }).proof
+      return upload
+    },
+    status: 400,
+    code: 'invalid_signature',
+  },
+  {
+    name: 'a malformed batch proof',
+    rewrite: (upload) => {
+      ;(upload.envelopes[0] as { proof: unknown }).proof = ['not a step']
+      return upload
+    },
+    status: 400,
+    code: 'validation_failed',
+  },
+  {
     name: "a message relayed to someone else (another receiver's id)",
     rewrite: (upload, { carolMessage }) => {
       first(upload).id = carolMessage

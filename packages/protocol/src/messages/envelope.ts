@@ -13,7 +13,8 @@
 import type { P2P_SUITE } from '../crypto/conversation-key.js'
 import type { CryptoBackend } from '../crypto/types.js'
 import { bytesToUtf8, concatBytes, fromBase64Url, toBase64Url, utf8ToBytes } from '../encoding/bytes.js'
-import { encodeCanonical } from '../encoding/canonical.js'
+import { encodeCanonical, type HashFunction, toBlock } from '../encoding/canonical.js'
+import { merkleRoot } from '../encoding/merkle.js'
 import { BaseError, DecryptionFailedError } from '../errors.js'
 
 /**
@@ -43,11 +44,18 @@ type EnvelopeFields = {
 }
 
 export type Envelope =
-  | (EnvelopeFields & { suite: typeof P2P_SUITE | typeof RELAY_SUITE; replaces?: undefined })
-  | (EnvelopeFields & { suite: typeof MIGRATED_SUITE; replaces: string })
+  | (EnvelopeFields & { suite: typeof P2P_SUITE | typeof RELAY_SUITE; replaces?: undefined; proof?: undefined })
+  | (EnvelopeFields & {
+      suite: typeof MIGRATED_SUITE
+      replaces: string
+      /** Present when signed in a batch (`envelope-batch.ts`): the path to the signed root. */
+      proof?: string[] | undefined
+    })
 
 type Distribute<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never
-export type EnvelopeHeader = Distribute<Envelope, 'nonce' | 'messages' | 'signature'>
+export type EnvelopeHeader = Distribute<Envelope, 'nonce' | 'messages' | 'signature' | 'proof'>
+/** An envelope before its signature: what `encryptEnvelope` makes and a batch signs. */
+export type UnsignedEnvelope = Distribute<Envelope, 'signature' | 'proof'>
 
 /**
  * What a message carries inside its ciphertext. `author` is present on relayed and migrated
@@ -85,10 +93,45 @@ export function envelopeAad(header: EnvelopeHeader): Uint8Array {
   return concatBytes(AAD_PREFIX, encodeCanonical(envelopeHeader(header)))
 }
 
-/** The bytes the sender signs: everything in the envelope but the signature. */
-export function envelopeSigningBytes(envelope: Omit<Envelope, 'signature'>): Uint8Array {
-  const { signature: _ignored, ...unsigned } = envelope as Envelope
+/**
+ * The bytes the sender signs: everything in the envelope but the signature (and a batch proof,
+ * which is made after them: a batch signs the root over these bytes' hashes).
+ */
+export function envelopeSigningBytes(envelope: UnsignedEnvelope | Envelope): Uint8Array {
+  const { signature: _signature, proof: _proof, ...unsigned } = envelope as Envelope
   return concatBytes(SIGNING_PREFIX, encodeCanonical(unsigned))
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/
+
+/**
+ * An envelope's block (canonical text, bytes, CID) and the bytes its signature covers, from one
+ * canonical encoding instead of two (a server needs both for every message it stores). The signed
+ * text is the block's text without its `"signature"` member: keys are sorted and `messages`
+ * precedes `signature`, so the member reads `,"signature":"…"` (a base64url value needs no
+ * escaping). Anything else (no `messages`, a second such member, nested or not, a value that
+ * would be escaped, a batch proof) takes {@link envelopeSigningBytes}; a property test checks
+ * both agree.
+ */
+export function envelopeBlock(
+  envelope: Envelope,
+  hash: HashFunction,
+): { text: string; bytes: Uint8Array; cid: string; signingBytes: Uint8Array } {
+  const block = toBlock(envelope, hash)
+  const signature = envelope.signature
+  const member =
+    typeof envelope.messages === 'string' &&
+    envelope.proof === undefined &&
+    typeof signature === 'string' &&
+    BASE64URL.test(signature)
+      ? `,"signature":"${signature}"`
+      : undefined
+  const at = member === undefined ? -1 : block.text.indexOf(member)
+  const signingBytes =
+    member !== undefined && at >= 0 && block.text.indexOf(member, at + 1) < 0
+      ? concatBytes(SIGNING_PREFIX, utf8ToBytes(block.text.slice(0, at) + block.text.slice(at + member.length)))
+      : envelopeSigningBytes(envelope)
+  return { ...block, signingBytes }
 }
 
 export type SealEnvelopeParameters = {
@@ -110,26 +153,64 @@ export async function sealEnvelope(
   backend: CryptoBackend,
   { header, content, key, signingKey }: SealEnvelopeParameters,
 ): Promise<Envelope> {
-  const nonce = backend.randomBytes(12)
-  const ciphertext = await backend.aesGcmEncrypt(key, nonce, encodeCanonical(content), envelopeAad(header))
-  const unsigned = { ...envelopeHeader(header), nonce: toBase64Url(nonce), messages: toBase64Url(ciphertext) }
+  const unsigned = await encryptEnvelope(backend, { header, content, key })
   const signature = await backend.ed25519Sign(signingKey, envelopeSigningBytes(unsigned))
-  return { ...unsigned, signature: toBase64Url(signature) }
+  return { ...unsigned, signature: toBase64Url(signature) } as Envelope
 }
 
-/** True when the envelope carries a valid signature by `senderPublicKey` (Ed25519, 32 bytes). */
+/** Encrypts a message without signing it (a batch signs many: `signEnvelopeBatch`). */
+export async function encryptEnvelope(
+  backend: CryptoBackend,
+  { header, content, key }: Omit<SealEnvelopeParameters, 'signingKey'>,
+): Promise<UnsignedEnvelope> {
+  const nonce = backend.randomBytes(12)
+  const ciphertext = await backend.aesGcmEncrypt(key, nonce, encodeCanonical(content), envelopeAad(header))
+  return { ...envelopeHeader(header), nonce: toBase64Url(nonce), messages: toBase64Url(ciphertext) }
+}
+
+/**
+ * True when the envelope carries a valid signature by `senderPublicKey` (Ed25519, 32 bytes):
+ * over its signing bytes, or, for a migrated envelope signed in a batch, over the root its proof
+ * leads to.
+ * @param signingBytes - the envelope's signing bytes when already at hand ({@link envelopeBlock}).
+ */
 export async function verifyEnvelopeSignature(
   backend: CryptoBackend,
   envelope: Envelope,
   senderPublicKey: Uint8Array,
+  signingBytes: Uint8Array = envelopeSigningBytes(envelope),
 ): Promise<boolean> {
+  const signed = signedBytes(backend, envelope, signingBytes)
+  if (!signed) return false
   let signature: Uint8Array
   try {
     signature = fromBase64Url(envelope.signature)
   } catch {
     return false
   }
-  return backend.ed25519Verify(senderPublicKey, envelopeSigningBytes(envelope), signature)
+  return backend.ed25519Verify(senderPublicKey, signed, signature)
+}
+
+/**
+ * What the envelope's signature covers: its signing bytes, or a batch root; undefined for a
+ * malformed proof, or a proof on an envelope that cannot be batch-signed.
+ */
+export function signedBytes(
+  backend: Pick<CryptoBackend, 'sha256'>,
+  envelope: Envelope,
+  signingBytes: Uint8Array = envelopeSigningBytes(envelope),
+): Uint8Array | undefined {
+  if (envelope.proof === undefined) return signingBytes
+  if (envelope.suite !== MIGRATED_SUITE) return undefined
+  const root = merkleRoot(backend.sha256, backend.sha256(signingBytes), envelope.proof)
+  return root && batchSigningBytes(root)
+}
+
+const BATCH_PREFIX = utf8ToBytes('dmtp/v1/envelope-batch\n')
+
+/** What a batch signature covers: the root of the tree over its envelopes' signing-byte hashes. */
+export function batchSigningBytes(root: Uint8Array): Uint8Array {
+  return concatBytes(BATCH_PREFIX, root)
 }
 
 /**

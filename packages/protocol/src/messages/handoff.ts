@@ -7,7 +7,7 @@
  */
 import type { CryptoBackend } from '../crypto/types.js'
 import { concatBytes, fromBase64Url, toBase64Url, utf8ToBytes } from '../encoding/bytes.js'
-import { encodeCanonical } from '../encoding/canonical.js'
+import { canonicalText, encodeCanonical } from '../encoding/canonical.js'
 import { DecryptionFailedError } from '../errors.js'
 import { decodeMessageContent, type Envelope, InvalidContentError, type MessageContent, type RELAY_SUITE } from './envelope.js'
 
@@ -31,9 +31,18 @@ export type Handoff = {
 const AAD_PREFIX = utf8ToBytes('dmtp/v1/handoff-aad\n')
 const SIGNING_PREFIX = utf8ToBytes('dmtp/v1/handoff\n')
 
-function handoffAad(handoff: Pick<Handoff, 'v' | 'suite' | 'original' | 'serverKey' | 'receiverKey'>): Uint8Array {
-  const { v, suite, original, serverKey, receiverKey } = handoff
-  return concatBytes(AAD_PREFIX, encodeCanonical({ v, suite, original, serverKey, receiverKey }))
+/**
+ * `AAD_PREFIX ‖ canonical({ v, suite, original, serverKey, receiverKey })`, written member by
+ * member (sorted keys, no whitespace: exactly the canonical map) so that a receiver who already
+ * encoded the original for its CID does not encode it twice.
+ */
+export function handoffAad(
+  handoff: Pick<Handoff, 'v' | 'suite' | 'original' | 'serverKey' | 'receiverKey'>,
+  originalText: string = canonicalText(handoff.original),
+): Uint8Array {
+  const { v, suite, serverKey, receiverKey } = handoff
+  const text = `{"original":${originalText},"receiverKey":${canonicalText(receiverKey)},"serverKey":${canonicalText(serverKey)},"suite":${canonicalText(suite)},"v":${canonicalText(v)}}`
+  return concatBytes(AAD_PREFIX, utf8ToBytes(text))
 }
 
 function handoffSigningBytes(handoff: Omit<Handoff, 'signature'>): Uint8Array {
@@ -83,11 +92,13 @@ export async function verifyHandoffSignature(
 }
 
 /**
+ * @param originalText - `toBlock(handoff.original).text` when the caller has it (it needs the
+ *   original's CID too); computed otherwise.
  * @throws {DecryptionFailedError} for a wrong key or any altered byte.
  */
 export async function openHandoff(
   backend: CryptoBackend,
-  { handoff, key }: { handoff: Handoff; key: Uint8Array },
+  { handoff, key, originalText }: { handoff: Handoff; key: Uint8Array; originalText?: string | undefined },
 ): Promise<MessageContent> {
   let plaintext: Uint8Array
   try {
@@ -95,7 +106,7 @@ export async function openHandoff(
       key,
       fromBase64Url(handoff.nonce),
       fromBase64Url(handoff.messages),
-      handoffAad(handoff),
+      handoffAad(handoff, originalText),
     )
   } catch (cause) {
     throw new DecryptionFailedError({ what: `handoff of message ${handoff.original.id}`, cause })

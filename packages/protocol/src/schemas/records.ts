@@ -9,6 +9,7 @@ import { P2P_SUITE } from '../crypto/conversation-key.js'
 import { WALLET_BOX_VERSION } from '../crypto/wallet-box.js'
 import { isCanonicalBase64Url } from '../encoding/bytes.js'
 import { parseCid } from '../encoding/canonical.js'
+import { MAX_PROOF_LENGTH, PROOF_STEP } from '../encoding/merkle.js'
 import { MAX_TEXT_LENGTH, MIGRATED_SUITE, RELAY_SUITE } from '../messages/envelope.js'
 import { HANDOFF_SUITE } from '../messages/handoff.js'
 
@@ -148,15 +149,30 @@ const envelopeFields = {
   signature: base64UrlSchema({ bytes: 64 }),
 }
 
+/** A batch signature's path from an envelope to its root (`encoding/merkle.ts`). */
+export const proofSchema = z
+  .array(
+    z
+      .string()
+      .regex(PROOF_STEP, 'expected l or r and a 32-byte hash as base64url')
+      .refine((step) => isCanonicalBase64Url(step.slice(1)), 'expected canonical base64url'),
+  )
+  .max(MAX_PROOF_LENGTH)
+
+/** A migrated envelope only (what a receiver uploads after re-encrypting relayed messages). */
+export const migratedEnvelopeSchema = z.strictObject({
+  ...envelopeFields,
+  suite: z.literal(MIGRATED_SUITE),
+  replaces: cidSchema,
+  proof: proofSchema.optional(),
+})
+
 /** An envelope of any suite (protocol.md §5): pattern α, relayed (β), or migrated. */
 export const envelopeSchema = z.discriminatedUnion('suite', [
   z.strictObject({ ...envelopeFields, suite: z.literal(P2P_SUITE) }),
   z.strictObject({ ...envelopeFields, suite: z.literal(RELAY_SUITE) }),
-  z.strictObject({ ...envelopeFields, suite: z.literal(MIGRATED_SUITE), replaces: cidSchema }),
+  migratedEnvelopeSchema,
 ])
-
-/** A migrated envelope only (what a receiver uploads after re-encrypting relayed messages). */
-export const migratedEnvelopeSchema = z.strictObject({ ...envelopeFields, suite: z.literal(MIGRATED_SUITE), replaces: cidSchema })
 
 export const handoffSchema = z.strictObject({
   v: z.literal(1),

@@ -7,10 +7,10 @@
 import {
   type CryptoBackend,
   type Envelope,
+  envelopeBlock,
   type MessageRecord,
   MIGRATED_SUITE,
   RELAY_SUITE,
-  toBlock,
   verifyEnvelopeSignature,
 } from '@dmtp/protocol'
 import type { ServerConfig } from '../../config/config.js'
@@ -55,20 +55,21 @@ export class MessageService {
     if (!this.limiter.take(address)) {
       throw new HttpError({ code: 'rate_limited', message: 'Too many messages; slow down.' })
     }
+    // One canonical encoding gives the stored block and the bytes the signature covers.
+    const block = envelopeBlock(envelope, this.crypto.sha256)
     try {
-      await this.check(address, envelope)
+      await this.check(address, envelope, block.signingBytes)
     } catch (error) {
       // A client retrying a send whose answer it lost must learn it was stored, even when the
       // retry now fails a time-dependent check (clock window, keys rotated since).
       if (error instanceof HttpError && RETRYABLE_CHECKS.has(error.code)) {
-        const stored = await this.findStored(address, envelope)
+        const stored = await this.findStored(address, envelope, block.cid)
         if (stored) return stored
       }
       throw error
     }
     const relayed = envelope.suite === RELAY_SUITE
     if (relayed) await this.noteProcessingChat(envelope.receiver, envelope.room)
-    const block = toBlock(envelope, this.crypto.sha256)
     return this.writer.write({
       id: envelope.id,
       roomId: envelope.room,
@@ -115,14 +116,14 @@ export class MessageService {
     this.processing.add(`${receiver}:${room}`)
   }
 
-  private async findStored(address: string, envelope: Envelope): Promise<SendResult | undefined> {
+  private async findStored(address: string, envelope: Envelope, cid: string): Promise<SendResult | undefined> {
     const [row] = await findMessagesByIds(this.database.db, [envelope.id])
-    if (!row || row.sender !== address || row.cid !== toBlock(envelope, this.crypto.sha256).cid) return undefined
+    if (!row || row.sender !== address || row.cid !== cid) return undefined
     return { id: row.id, room: row.room_id, cid: row.cid, seq: row.seq, receivedAt: row.received_at, e2ee: row.e2ee === 1 }
   }
 
   /** Every check the server can make on a message it cannot read. */
-  private async check(address: string, envelope: Envelope): Promise<void> {
+  private async check(address: string, envelope: Envelope, signingBytes: Uint8Array): Promise<void> {
     if (envelope.sender !== address) {
       throw new HttpError({ code: 'sender_mismatch', message: 'The envelope names another sender than the signed-in wallet.' })
     }
@@ -178,7 +179,7 @@ export class MessageService {
         })
       }
     }
-    if (!(await verifyEnvelopeSignature(this.crypto, envelope, senderKey.ed25519))) {
+    if (!(await verifyEnvelopeSignature(this.crypto, envelope, senderKey.ed25519, signingBytes))) {
       throw new HttpError({ code: 'invalid_signature', message: "The envelope signature does not verify with the sender's key." })
     }
   }

@@ -19,12 +19,12 @@ import {
   canonicalText,
   deriveConversationKey,
   type Envelope,
+  envelopeBlock,
   fromBase64Url,
   openEnvelope,
   type RelayedEnvelope,
   sealHandoff,
-  toBlock,
-  verifyEnvelopeSignature,
+  verifyEnvelopeSignatures,
 } from '@dmtp/protocol'
 import type { Insertable } from 'kysely'
 import type { Database } from '../../db/database.js'
@@ -227,13 +227,12 @@ export class MigrationService {
       .execute()
     const byId = new Map(rows.map((row) => [row.id, row]))
     const results: UploadResult[] = []
-    const swaps: { envelope: MigratedEnvelope; cid: string; text: string; room: string }[] = []
+    const swaps: { envelope: MigratedEnvelope; cid: string; text: string; room: string; signingBytes: Uint8Array }[] = []
     for (const envelope of envelopes) {
       const row = byId.get(envelope.id)
       if (!row || row.receiver !== receiver) {
         throw new HttpError({ code: 'not_found', message: `No relayed message ${envelope.id} for this wallet.` })
       }
-      const block = toBlock(envelope, this.crypto.sha256)
       if (row.e2ee === 1) {
         // Another device of the receiver migrated it first, or this is a retry.
         results.push({ id: envelope.id, status: 'already_migrated', cid: row.cid })
@@ -257,12 +256,11 @@ export class MigrationService {
           message: `The migrated envelope of ${envelope.id} is not made with both current keys.`,
         })
       }
-      swaps.push({ envelope, cid: block.cid, text: block.text, room: row.room_id })
+      const block = envelopeBlock(envelope, this.crypto.sha256)
+      swaps.push({ envelope, cid: block.cid, text: block.text, room: row.room_id, signingBytes: block.signingBytes })
     }
-    // All at once: verification runs in the crypto threadpool, on every core.
-    const signed = await Promise.all(
-      swaps.map(({ envelope }) => verifyEnvelopeSignature(this.crypto, envelope, receiverKey.ed25519)),
-    )
+    // All at once, each batch signature once; the checks run off the event loop.
+    const signed = await verifyEnvelopeSignatures(this.crypto, swaps, receiverKey.ed25519)
     const forged = swaps.find((_, i) => !signed[i])
     if (forged) {
       throw new HttpError({
