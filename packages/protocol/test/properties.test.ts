@@ -356,6 +356,17 @@ describe('envelopeBlock', () => {
       { numRuns: 2000 },
     )
   })
+
+  test('behavior: an inherited or hidden signature does not let a nested member be cut instead', async () => {
+    const envelope = await makeEnvelope(nodeCryptoBackend)
+    const { signature, ...unsigned } = envelope
+    const nested = { a: 1, signature }
+    agrees(Object.assign(Object.create({ signature }), unsigned, { x: nested }) as Envelope)
+    const hidden = { ...unsigned, x: nested } as Envelope
+    Object.defineProperty(hidden, 'signature', { value: signature, enumerable: false })
+    agrees(hidden)
+    agrees(Object.assign(Object.create({ messages: envelope.messages }), { ...envelope, x: nested }) as Envelope)
+  })
 })
 
 describe('handoffAad', () => {

@@ -119,7 +119,14 @@ export function envelopeBlock(
 ): { text: string; bytes: Uint8Array; cid: string; signingBytes: Uint8Array } {
   const block = toBlock(envelope, hash)
   const signature = envelope.signature
+  // Only a plain record whose own `messages` and `signature` are what gets encoded (an inherited
+  // or hidden `signature` would leave a nested look-alike as the one member found).
+  const plain =
+    Object.getPrototypeOf(envelope) === Object.prototype &&
+    Object.prototype.propertyIsEnumerable.call(envelope, 'messages') &&
+    Object.prototype.propertyIsEnumerable.call(envelope, 'signature')
   const member =
+    plain &&
     typeof envelope.messages === 'string' &&
     envelope.proof === undefined &&
     typeof signature === 'string' &&

@@ -54,7 +54,7 @@ export type MigrateReturnType = {
 
 const PAGE = 500
 const CHUNK = 250
-// 16 per signature: 1/16 of the Ed25519 work on both sides, for a proof of 4 hashes (~180 bytes)
+// 16 per signature: 1/16 of the Ed25519 work on both sides, for a proof of 4 hashes (~200 bytes)
 // in each envelope; larger batches save little more and lengthen every proof.
 const SIGNED_TOGETHER = 16
 const UPLOAD_BYTES = 1024 * 1024
