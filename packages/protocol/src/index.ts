@@ -47,7 +47,7 @@ export {
   parseCid,
   toBlock,
 } from './encoding/canonical.js'
-export { MAX_PROOF_LENGTH, merkleRoot, merkleTree, PROOF_STEP } from './encoding/merkle.js'
+export { merkleTree } from './encoding/merkle.js'
 export {
   ApiError,
   type ApiErrorType,
@@ -97,7 +97,6 @@ export {
 } from './keys/wallet-key-wrap.js'
 export { type AuthoredMessage, authorSigningBytes, signAuthor, verifyAuthor } from './messages/author.js'
 export {
-  batchSigningBytes,
   decodeMessageContent,
   type Envelope,
   type EnvelopeHeader,
@@ -114,7 +113,6 @@ export {
   openEnvelope,
   RELAY_SUITE,
   sealEnvelope,
-  signedBytes,
   type UnsignedEnvelope,
   verifyEnvelopeSignature,
 } from './messages/envelope.js'

@@ -6,8 +6,8 @@
  *   envelope with the server's pair key with the sender, re-seal it to the receiver, sign, store).
  * - Client: the receiver's `migrate()`: fetch the handoffs in pages, check them (AEAD under the
  *   server's pair key, the sender's author signature), re-encrypt with the pair key shared with
- *   the sender, sign, upload; the server verifies each envelope, swaps the records and deletes its
- *   readable copies in the same calls.
+ *   the sender, sign 16 at a time, upload; the server checks each batch signature, swaps the
+ *   records and deletes its readable copies in the same calls.
  *
  * The server runs in its own process (`migration-server-process.ts`) on embedded defaults with
  * anvil (clients check the server's key against the registry owner), sharing the machine's cores

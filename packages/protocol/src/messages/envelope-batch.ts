@@ -7,7 +7,7 @@
  * ({@link verifyEnvelopeSignatures}). Only migrated envelopes may be batch-signed.
  */
 import type { CryptoBackend } from '../crypto/types.js'
-import { fromBase64Url, toBase64Url } from '../encoding/bytes.js'
+import { toBase64Url } from '../encoding/bytes.js'
 import { merkleTree } from '../encoding/merkle.js'
 import {
   batchSigningBytes,
@@ -17,6 +17,7 @@ import {
   signedBytes,
   type UnsignedEnvelope,
   verifyEnvelopeSignature,
+  verifySignatureText,
 } from './envelope.js'
 
 type MigratedEnvelope = Extract<Envelope, { suite: typeof MIGRATED_SUITE }>
@@ -67,20 +68,10 @@ export async function verifyEnvelopeSignatures(
       const key = `${envelope.signature}:${toBase64Url(signed)}`
       let check = checks.get(key)
       if (!check) {
-        check = verifySignature(backend, publicKey, signed, envelope.signature)
+        check = verifySignatureText(backend, publicKey, signed, envelope.signature)
         checks.set(key, check)
       }
       return check
     }),
   )
-}
-
-async function verifySignature(backend: CryptoBackend, publicKey: Uint8Array, signed: Uint8Array, signature: string) {
-  let bytes: Uint8Array
-  try {
-    bytes = fromBase64Url(signature)
-  } catch {
-    return false
-  }
-  return backend.ed25519Verify(publicKey, signed, bytes)
 }

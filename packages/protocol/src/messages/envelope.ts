@@ -188,14 +188,26 @@ export async function verifyEnvelopeSignature(
   signingBytes: Uint8Array = envelopeSigningBytes(envelope),
 ): Promise<boolean> {
   const signed = signedBytes(backend, envelope, signingBytes)
-  if (!signed) return false
-  let signature: Uint8Array
+  return signed !== undefined && verifySignatureText(backend, senderPublicKey, signed, envelope.signature)
+}
+
+/**
+ * The Ed25519 check of a base64url `signature` over `signed`; false for a malformed signature.
+ * @internal
+ */
+export async function verifySignatureText(
+  backend: CryptoBackend,
+  publicKey: Uint8Array,
+  signed: Uint8Array,
+  signature: string,
+): Promise<boolean> {
+  let bytes: Uint8Array
   try {
-    signature = fromBase64Url(envelope.signature)
+    bytes = fromBase64Url(signature)
   } catch {
     return false
   }
-  return backend.ed25519Verify(senderPublicKey, signed, signature)
+  return backend.ed25519Verify(publicKey, signed, bytes)
 }
 
 /**
