@@ -63,6 +63,27 @@ describe.each(DIALECTS)('dmtp apikey (%s)', (dialect) => {
     expect(json((await apikey('list')).stdout)[0].revokedAt).toBe(json(revoke.stdout).revokedAt)
   })
 
+  test('behavior: a key whose id starts with "-" is revoked like any other', async () => {
+    await using server = await TestServer.create({ dialect })
+    const { args, env } = databaseOf(server)
+    const id = '-dashed_id_0123456789a'
+    await (server.ctx.database.db as unknown as Kysely<any>)
+      .insertInto('api_keys')
+      .values({
+        id,
+        key_hash: 'x'.repeat(64),
+        name: 'dashed',
+        owner: null,
+        rate_limit_per_minute: 60,
+        created_at: new Date().toISOString(),
+        revoked_at: null,
+      })
+      .execute()
+    const revoke = await runCli(['apikey', 'revoke', id, ...args, '--json'], { env })
+    expect(revoke.code).toBe(0)
+    expect(json(revoke.stdout)).toEqual({ id, revokedAt: expect.any(String) })
+  })
+
   test('behavior: bad names, rates and ids are refused with a code and store nothing', async () => {
     await using server = await TestServer.create({ dialect })
     const { args, env } = databaseOf(server)
@@ -81,6 +102,13 @@ describe.each(DIALECTS)('dmtp apikey (%s)', (dialect) => {
     const missing = await apikey('revoke', 'no-such-id')
     expect(missing.code).toBe(1)
     expect(json(missing.stderr)).toEqual({ error: { code: 'api_key_not_found', message: 'No API key "no-such-id".' } })
+    // An id is read as an id even when it looks like an option (1 id in 64 starts with "-").
+    const dashed = await apikey('revoke', '-no-such-id')
+    expect(dashed.code).toBe(1)
+    expect(json(dashed.stderr).error.code).toBe('api_key_not_found')
+    const extra = await apikey('revoke', 'no-such-id', '--bogus')
+    expect(extra.code).toBe(2)
+    expect(json(extra.stderr).error.code).toBe('usage')
 
     const badEnv = await runCli(['apikey', 'create', '--name', 'ok', ...args, '--json'], {
       env: { ...env, DMTP_DATABASE_URL: 'mysql://nope' },

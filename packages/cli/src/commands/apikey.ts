@@ -75,6 +75,8 @@ Examples:
     withDataOption(new Command('revoke'))
       .description('Revoke a key by its id (see `dmtp apikey list`)')
       .argument('<id>', 'the key id')
+      // Ids are base64url: 1 in 64 starts with "-", which must read as the id, not as an option.
+      .allowUnknownOption()
       .action(async (id: string, options: DataOptions, sub: Command) => {
         await using admin = await openAdmin(options)
         const revoked = await admin.apiKeys.revoke(id)
