@@ -161,6 +161,13 @@ describe('batch signatures, attacked', () => {
         name,
         valid: false,
       })
+      // Grouped, after and before the honest batch (whose inner nodes the check reuses).
+      const grouped = await verifyEnvelopeSignatures(
+        nodeCryptoBackend,
+        [...signed, variant, ...signed].map((envelope) => ({ envelope })),
+        keys.ed25519.publicKey,
+      )
+      expect({ name, grouped }).toEqual({ name, grouped: [...signed.map(() => true), false, ...signed.map(() => true)] })
     }
   })
 

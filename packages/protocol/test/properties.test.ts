@@ -11,7 +11,9 @@ import {
   decodeCanonical,
   deriveConversationKey,
   type Envelope,
+  type EnvelopeHeader,
   encodeCanonical,
+  encryptEnvelope,
   envelopeBlock,
   envelopeSigningBytes,
   fromBase64Url,
@@ -344,6 +346,15 @@ describe('envelopeBlock', () => {
         senderKey: fc.oneof(value, fc.constant('x",'), fc.record({ signature: fc.constant('x') })),
         suite: value,
         aaa: fc.record({ signature: fc.constant('x'), zzz: value }),
+        // A batch proof: well formed, odd, or a look-alike of a nested one.
+        proof: fc.oneof(
+          value,
+          fc.constant(['x']),
+          fc.constant([]),
+          fc.array(fc.oneof(ascii, fc.constant('x'), fc.constant('"'), fc.maxSafeInteger()), { maxLength: 3 }),
+          fc.record({ proof: fc.constant(['x']) }),
+        ),
+        aab: fc.oneof(value, fc.record({ a: value, proof: fc.constant(['x']) })),
         // A nested member like the top-level one, which is missing when `messages` is.
         zzz: fc.oneof(value, fc.record({ a: value, signature: fc.constant('x') })),
       },
@@ -366,6 +377,47 @@ describe('envelopeBlock', () => {
     Object.defineProperty(hidden, 'signature', { value: signature, enumerable: false })
     agrees(hidden)
     agrees(Object.assign(Object.create({ messages: envelope.messages }), { ...envelope, x: nested }) as Envelope)
+  })
+
+  test('behavior: an inherited or hidden proof does not let a nested member be cut instead', async () => {
+    const envelope = { ...(await makeEnvelope(nodeCryptoBackend)), suite: 'dmtp-migrated-v1' as const, replaces: 'x' }
+    const proof = [`l${'A'.repeat(43)}`]
+    const nested = { a: 1, proof }
+    agrees(Object.assign(Object.create({ proof }), envelope, { x: nested }) as Envelope)
+    const hidden = { ...envelope, x: nested } as Envelope
+    Object.defineProperty(hidden, 'proof', { value: proof, enumerable: false })
+    agrees(hidden)
+    agrees({ ...envelope, proof, x: nested } as Envelope)
+  })
+})
+
+describe('encryptEnvelope', () => {
+  // Its envelopes carry signing bytes written from the AAD text (a batch signs them without
+  // encoding them again): they must be the reference encoding, for any header strings.
+  const anyString = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ maxLength: 12 }))
+
+  test('behavior: signing bytes equal the reference encoding, and the envelope is frozen', async () => {
+    const { key, header } = await makeConversation(nodeCryptoBackend)
+    const prefix = utf8ToBytes('dmtp/v1/envelope\n')
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({ id: anyString, room: anyString, sender: anyString, timestamp: anyString, replaces: anyString }),
+        fc.constantFrom('dmtp-p2p-v1', 'dmtp-relay-v1', 'dmtp-migrated-v1'),
+        text,
+        async (fields, suite, body) => {
+          const made = await encryptEnvelope(nodeCryptoBackend, {
+            header: { ...header, ...fields, suite } as EnvelopeHeader,
+            content: { type: 'text', text: body },
+            key,
+          })
+          expect(Object.isFrozen(made)).toBe(true)
+          const expected = toHex(concatBytes(prefix, encodeCanonical({ ...made })))
+          expect(toHex(envelopeSigningBytes(made))).toBe(expected)
+          expect(toHex(envelopeSigningBytes({ ...made }))).toBe(expected)
+        },
+      ),
+      { numRuns: 300 },
+    )
   })
 })
 

@@ -9,7 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { base32 } from 'multiformats/bases/base32'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
-import { bytesToUtf8, utf8ToBytes } from './bytes.js'
+import { bytesToUtf8, concatBytes, utf8ToBytes } from './bytes.js'
 
 const SHA2_256 = 0x12
 
@@ -17,6 +17,15 @@ const SHA2_256 = 0x12
 export function encodeCanonical(value: unknown): Uint8Array {
   const text = fastCanonicalText(value)
   return text === undefined ? dagJson.encode(value) : utf8ToBytes(text)
+}
+
+/**
+ * `prefix ‖ encodeCanonical(value)` (domain-separated bytes to sign, hash or authenticate), in
+ * one UTF-8 encoding instead of an encoding and a copy.
+ */
+export function encodeCanonicalWithPrefix(prefix: string, value: unknown): Uint8Array {
+  const text = fastCanonicalText(value)
+  return text === undefined ? concatBytes(utf8ToBytes(prefix), dagJson.encode(value)) : utf8ToBytes(prefix + text)
 }
 
 /** The canonical DAG-JSON encoding as text (records are stored and spliced as text). */

@@ -48,12 +48,27 @@ export function merkleTree(hash: HashFunction, leaves: Uint8Array[]): { root: Ui
   return { root: (level[0] as (typeof level)[number]).hash, proofs }
 }
 
-/** The root that `leaf` and `proof` lead to, or undefined for a malformed proof. */
-export function merkleRoot(hash: HashFunction, leaf: Uint8Array, proof: readonly unknown[]): Uint8Array | undefined {
+/**
+ * The root that `leaf` and `proof` lead to, or undefined for a malformed proof.
+ * @param nodes - inner nodes already computed, shared by the proofs of one tree (each node of a
+ *   16-leaf tree is on up to 16 of its proofs); keyed by the step and the hash it starts from.
+ */
+export function merkleRoot(
+  hash: HashFunction,
+  leaf: Uint8Array,
+  proof: readonly unknown[],
+  nodes?: Map<string, Uint8Array>,
+): Uint8Array | undefined {
   if (!Array.isArray(proof) || proof.length > MAX_PROOF_LENGTH) return undefined
   let current = leaf
   for (const step of proof) {
     if (typeof step !== 'string' || !PROOF_STEP.test(step)) return undefined
+    const id = nodes && `${step}${toBase64Url(current)}`
+    const known = id && nodes?.get(id)
+    if (known) {
+      current = known
+      continue
+    }
     let sibling: Uint8Array
     try {
       sibling = fromBase64Url(step.slice(1))
@@ -61,6 +76,7 @@ export function merkleRoot(hash: HashFunction, leaf: Uint8Array, proof: readonly
       return undefined
     }
     current = step[0] === 'l' ? node(hash, sibling, current) : node(hash, current, sibling)
+    if (id) nodes?.set(id, current)
   }
   return current
 }

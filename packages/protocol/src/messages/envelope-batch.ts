@@ -59,11 +59,12 @@ export async function verifyEnvelopeSignatures(
   publicKey: Uint8Array,
 ): Promise<boolean[]> {
   const checks = new Map<string, Promise<boolean>>()
+  const nodes = new Map<string, Uint8Array>()
   return Promise.all(
     envelopes.map(({ envelope, signingBytes }) => {
       // Signed alone: bytes of its own, nothing to share.
       if (envelope.proof === undefined) return verifyEnvelopeSignature(backend, envelope, publicKey, signingBytes)
-      const signed = signedBytes(backend, envelope, signingBytes)
+      const signed = signedBytes(backend, envelope, signingBytes, nodes)
       if (!signed || typeof envelope.signature !== 'string') return false
       const key = `${envelope.signature}:${toBase64Url(signed)}`
       let check = checks.get(key)

@@ -13,7 +13,7 @@
 import type { P2P_SUITE } from '../crypto/conversation-key.js'
 import type { CryptoBackend } from '../crypto/types.js'
 import { bytesToUtf8, concatBytes, fromBase64Url, toBase64Url, utf8ToBytes } from '../encoding/bytes.js'
-import { encodeCanonical, type HashFunction, toBlock } from '../encoding/canonical.js'
+import { canonicalText, encodeCanonical, encodeCanonicalWithPrefix, type HashFunction, toBlock } from '../encoding/canonical.js'
 import { merkleRoot } from '../encoding/merkle.js'
 import { BaseError, DecryptionFailedError } from '../errors.js'
 
@@ -67,8 +67,8 @@ export type MessageContent = { type: 'text'; text: string; author?: { key: strin
 /** Longest text a message may carry, in UTF-16 code units (what a person can paste). */
 export const MAX_TEXT_LENGTH = 16_000
 
-const AAD_PREFIX = utf8ToBytes('dmtp/v1/aad\n')
-const SIGNING_PREFIX = utf8ToBytes('dmtp/v1/envelope\n')
+const AAD_PREFIX = 'dmtp/v1/aad\n'
+const SIGNING_PREFIX = 'dmtp/v1/envelope\n'
 
 export function envelopeHeader(envelope: Envelope | EnvelopeHeader): EnvelopeHeader {
   const { v, id, room, sender, receiver, timestamp, senderKey, receiverKey } = envelope
@@ -90,16 +90,26 @@ export function envelopeHeader(envelope: Envelope | EnvelopeHeader): EnvelopeHea
 }
 
 export function envelopeAad(header: EnvelopeHeader): Uint8Array {
-  return concatBytes(AAD_PREFIX, encodeCanonical(envelopeHeader(header)))
+  return encodeCanonicalWithPrefix(AAD_PREFIX, envelopeHeader(header))
 }
+
+/**
+ * The signed text of an envelope `encryptEnvelope` made, written from its AAD text, in a hidden
+ * member (not enumerable: no copy, encoding or JSON carries it). Those envelopes are frozen, so the
+ * text cannot go stale, and a batch signature does not encode them again. Text, not bytes, and no
+ * WeakMap: thousands of small buffers or weak entries held until signing cost more in GC (measured).
+ */
+const SIGNING_TEXT = Symbol('dmtp.signingText')
 
 /**
  * The bytes the sender signs: everything in the envelope but the signature (and a batch proof,
  * which is made after them: a batch signs the root over these bytes' hashes).
  */
 export function envelopeSigningBytes(envelope: UnsignedEnvelope | Envelope): Uint8Array {
+  const made = (envelope as { [SIGNING_TEXT]?: unknown })[SIGNING_TEXT]
+  if (typeof made === 'string') return utf8ToBytes(made)
   const { signature: _signature, proof: _proof, ...unsigned } = envelope as Envelope
-  return concatBytes(SIGNING_PREFIX, encodeCanonical(unsigned))
+  return encodeCanonicalWithPrefix(SIGNING_PREFIX, unsigned)
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/
@@ -107,38 +117,60 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/
 /**
  * An envelope's block (canonical text, bytes, CID) and the bytes its signature covers, from one
  * canonical encoding instead of two (a server needs both for every message it stores). The signed
- * text is the block's text without its `"signature"` member: keys are sorted and `messages`
- * precedes `signature`, so the member reads `,"signature":"…"` (a base64url value needs no
- * escaping). Anything else (no `messages`, a second such member, nested or not, a value that
- * would be escaped, a batch proof) takes {@link envelopeSigningBytes}; a property test checks
- * both agree.
+ * text is the block's text without its `"signature"` and `"proof"` members: keys are sorted, so
+ * each reads `,"signature":"…"` or `,"proof":["…",…]` (base64url values need no escaping).
+ * Anything else (no `messages`, a member found twice, nested or not, a value that would be
+ * escaped) takes {@link envelopeSigningBytes}; a property test checks both agree.
  */
 export function envelopeBlock(
   envelope: Envelope,
   hash: HashFunction,
 ): { text: string; bytes: Uint8Array; cid: string; signingBytes: Uint8Array } {
   const block = toBlock(envelope, hash)
-  const signature = envelope.signature
-  // Only a plain record whose own `messages` and `signature` are what gets encoded (an inherited
-  // or hidden `signature` would leave a nested look-alike as the one member found).
-  const plain =
-    Object.getPrototypeOf(envelope) === Object.prototype &&
-    Object.prototype.propertyIsEnumerable.call(envelope, 'messages') &&
-    Object.prototype.propertyIsEnumerable.call(envelope, 'signature')
-  const member =
-    plain &&
-    typeof envelope.messages === 'string' &&
-    envelope.proof === undefined &&
-    typeof signature === 'string' &&
-    BASE64URL.test(signature)
-      ? `,"signature":"${signature}"`
-      : undefined
-  const at = member === undefined ? -1 : block.text.indexOf(member)
-  const signingBytes =
-    member !== undefined && at >= 0 && block.text.indexOf(member, at + 1) < 0
-      ? concatBytes(SIGNING_PREFIX, utf8ToBytes(block.text.slice(0, at) + block.text.slice(at + member.length)))
-      : envelopeSigningBytes(envelope)
-  return { ...block, signingBytes }
+  const members = unsignedMembers(envelope)
+  const unsigned = members && withoutMembers(block.text, members)
+  return {
+    ...block,
+    signingBytes: unsigned === undefined ? envelopeSigningBytes(envelope) : utf8ToBytes(SIGNING_PREFIX + unsigned),
+  }
+}
+
+/** The text of the members a signature does not cover, when they can be cut from the block text. */
+function unsignedMembers(envelope: Envelope): string[] | undefined {
+  // Only a plain record whose own members are what gets encoded (an inherited or hidden member
+  // would leave a nested look-alike as the one occurrence found).
+  const own = (key: string) => Object.prototype.propertyIsEnumerable.call(envelope, key)
+  if (Object.getPrototypeOf(envelope) !== Object.prototype || !own('messages') || typeof envelope.messages !== 'string') {
+    return undefined
+  }
+  const { signature, proof } = envelope
+  if (!own('signature') || typeof signature !== 'string' || !BASE64URL.test(signature)) return undefined
+  const members = [`,"signature":"${signature}"`]
+  if (proof === undefined) return members
+  if (!own('proof') || !Array.isArray(proof) || !proof.every((step) => typeof step === 'string' && BASE64URL.test(step))) {
+    return undefined
+  }
+  members.push(`,"proof":[${proof.map((step) => `"${step}"`).join(',')}]`)
+  return members
+}
+
+/** `text` without each member, or undefined unless each occurs exactly once. */
+function withoutMembers(text: string, members: string[]): string | undefined {
+  const cuts: [number, number][] = []
+  for (const member of members) {
+    const at = text.indexOf(member)
+    if (at < 0 || text.indexOf(member, at + 1) >= 0) return undefined
+    cuts.push([at, at + member.length])
+  }
+  cuts.sort((a, b) => a[0] - b[0])
+  let out = ''
+  let from = 0
+  for (const [at, end] of cuts) {
+    if (at < from) return undefined
+    out += text.slice(from, at)
+    from = end
+  }
+  return out + text.slice(from)
 }
 
 export type SealEnvelopeParameters = {
@@ -165,14 +197,30 @@ export async function sealEnvelope(
   return { ...unsigned, signature: toBase64Url(signature) } as Envelope
 }
 
-/** Encrypts a message without signing it (a batch signs many: `signEnvelopeBatch`). */
+/**
+ * Encrypts a message without signing it (a batch signs many: `signEnvelopeBatch`). The envelope
+ * comes back frozen.
+ */
 export async function encryptEnvelope(
   backend: CryptoBackend,
   { header, content, key }: Omit<SealEnvelopeParameters, 'signingKey'>,
 ): Promise<UnsignedEnvelope> {
+  const fields = envelopeHeader(header)
+  const headerText = canonicalText(fields)
   const nonce = backend.randomBytes(12)
-  const ciphertext = await backend.aesGcmEncrypt(key, nonce, encodeCanonical(content), envelopeAad(header))
-  return { ...envelopeHeader(header), nonce: toBase64Url(nonce), messages: toBase64Url(ciphertext) }
+  const ciphertext = await backend.aesGcmEncrypt(key, nonce, encodeCanonical(content), utf8ToBytes(AAD_PREFIX + headerText))
+  const envelope = { ...fields, nonce: toBase64Url(nonce), messages: toBase64Url(ciphertext) }
+  // `id` sorts first among the header's keys, `messages` and `nonce` (base64url: never escaped)
+  // right after it: the signed text is the header's text with those two members inserted.
+  const head = `{"id":${canonicalText(fields.id)},`
+  if (headerText.startsWith(head)) {
+    const rest = headerText.slice(head.length)
+    Object.defineProperty(envelope, SIGNING_TEXT, {
+      value: `${SIGNING_PREFIX}${head}"messages":"${envelope.messages}","nonce":"${envelope.nonce}",${rest}`,
+    })
+  }
+  Object.freeze(envelope)
+  return envelope
 }
 
 /**
@@ -218,10 +266,11 @@ export function signedBytes(
   backend: Pick<CryptoBackend, 'sha256'>,
   envelope: Envelope,
   signingBytes: Uint8Array = envelopeSigningBytes(envelope),
+  nodes?: Map<string, Uint8Array>,
 ): Uint8Array | undefined {
   if (envelope.proof === undefined) return signingBytes
   if (envelope.suite !== MIGRATED_SUITE) return undefined
-  const root = merkleRoot(backend.sha256, backend.sha256(signingBytes), envelope.proof)
+  const root = merkleRoot(backend.sha256, backend.sha256(signingBytes), envelope.proof, nodes)
   return root && batchSigningBytes(root)
 }
 

@@ -52,8 +52,9 @@ export type MigrateReturnType = {
   remaining: number
 }
 
+// One page is re-encrypted and uploaded at a time: the server swaps 500 records per transaction
+// (fewer, larger commits cost it ~10% less CPU than 250).
 const PAGE = 500
-const CHUNK = 250
 // 16 per signature: 1/16 of the Ed25519 work on both sides, for a proof of 4 hashes (~200 bytes)
 // in each envelope; larger batches save little more and lengthen every proof.
 const SIGNED_TOGETHER = 16
@@ -86,8 +87,8 @@ export async function migrate(
       continue
     }
     // One pass over the handoffs, oldest first: each page is fetched while the one before is
-    // re-encrypted, and each chunk is re-encrypted while the one before is uploaded (the server
-    // swaps it meanwhile). The next pass, from the start, finds any handoff written meanwhile.
+    // re-encrypted, and uploaded while the next one is (the server swaps it meanwhile). The next
+    // pass, from the start, finds any handoff written meanwhile.
     const context = await migrationContext(client)
     const uploads = uploadQueue(client, result, () =>
       onProgress?.({ done: result.migrated + result.alreadyMigrated, total: total ?? 0 }),
@@ -97,27 +98,24 @@ export async function migrate(
       following?.catch(() => {})
       const fresh = page.handoffs.filter((handoff) => !rejected.has(handoff.original.id))
       await addSenders(context, fresh)
-      for (let i = 0; i < fresh.length; i += CHUNK) {
-        const chunk = fresh.slice(i, i + CHUNK)
-        // The whole chunk at once: signature checks run in the crypto threadpool, on every core.
-        const made = await Promise.all(chunk.map((handoff) => migrateOne(context, handoff)))
-        const unsigned: UnsignedEnvelope[] = []
-        for (const [j, handoff] of chunk.entries()) {
-          const envelope = made[j] as UnsignedEnvelope | string
-          if (typeof envelope === 'string') {
-            rejected.add(handoff.original.id)
-            result.rejected.push({ id: handoff.original.id, reason: envelope })
-          } else unsigned.push(envelope)
-        }
-        const envelopes: Envelope[] = []
-        for (let k = 0; k < unsigned.length; k += SIGNED_TOGETHER) {
-          const batch = unsigned.slice(k, k + SIGNED_TOGETHER)
-          envelopes.push(
-            ...(await signEnvelopeBatch(context.crypto, { envelopes: batch, signingKey: context.own.keys.ed25519.secretKey })),
-          )
-        }
-        if (envelopes.length > 0) await uploads.add(envelopes)
+      // The whole page at once: signature checks run in the crypto threadpool, on every core.
+      const made = await Promise.all(fresh.map((handoff) => migrateOne(context, handoff)))
+      const unsigned: UnsignedEnvelope[] = []
+      for (const [i, handoff] of fresh.entries()) {
+        const envelope = made[i] as UnsignedEnvelope | string
+        if (typeof envelope === 'string') {
+          rejected.add(handoff.original.id)
+          result.rejected.push({ id: handoff.original.id, reason: envelope })
+        } else unsigned.push(envelope)
       }
+      const envelopes: Envelope[] = []
+      for (let k = 0; k < unsigned.length; k += SIGNED_TOGETHER) {
+        const batch = unsigned.slice(k, k + SIGNED_TOGETHER)
+        envelopes.push(
+          ...(await signEnvelopeBatch(context.crypto, { envelopes: batch, signingKey: context.own.keys.ed25519.secretKey })),
+        )
+      }
+      if (envelopes.length > 0) await uploads.add(envelopes)
       if (!following) break
       page = await following
     }
