@@ -7,6 +7,7 @@ import {
   blockMatchesCid,
   bytesToUtf8,
   cidOfBlock,
+  cidSchema,
   concatBytes,
   decodeCanonical,
   deriveConversationKey,
@@ -21,6 +22,7 @@ import {
   handoffAad,
   MAX_TEXT_LENGTH,
   openEnvelope,
+  parseCid,
   sealEnvelope,
   toBase64Url,
   toBlock,
@@ -229,6 +231,44 @@ describe('toBlock', () => {
         altered[at] = ((altered[at] as number) + delta) % 256
         expect(blockMatchesCid(altered, cid)).toBe(false)
       }),
+    )
+  })
+})
+
+describe('cidSchema', () => {
+  // It checks a DAG-JSON CID by its form, without parsing: the answer must be parseCid's.
+  const parses = (value: string) => {
+    try {
+      parseCid(value)
+      return true
+    } catch {
+      return false
+    }
+  }
+  const base32 = 'abcdefghijklmnopqrstuvwxyz234567'
+  // The right prefix and length with any last character, or one thing off.
+  const near = fc
+    .tuple(
+      fc.constantFrom('baguqeera', 'baguqeera', 'baguqeerb', 'bafkreia', 'Baguqeera'),
+      fc.string({ unit: fc.constantFrom(...base32), minLength: 51, maxLength: 51 }),
+      fc.constantFrom(...base32, 'A', '1', '='),
+      fc.constantFrom('', '', 'a', 'q'),
+    )
+    .map((parts) => parts.join(''))
+
+  test('behavior: agrees with parseCid on real CIDs, near misses and any string', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          json.map((value) => toBlock(value).cid),
+          near,
+          fc.string({ maxLength: 70 }),
+        ),
+        (value) => {
+          expect(cidSchema.safeParse(value).success).toBe(parses(value))
+        },
+      ),
+      { numRuns: 5000 },
     )
   })
 })

@@ -8,7 +8,17 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { type Insertable, Kysely, Migrator, PostgresDialect, type SelectQueryBuilder, SqliteDialect, sql } from 'kysely'
+import {
+  type Insertable,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  type Selectable,
+  type SelectQueryBuilder,
+  SqliteDialect,
+  sql,
+  type Updateable,
+} from 'kysely'
 import pg from 'pg'
 import { type Dialect, migrationProvider } from './migrations/index.js'
 import type { DatabaseSchema } from './schema/index.js'
@@ -24,6 +34,16 @@ export type Transaction = {
   onCommit(hook: () => void): void
   /** Inserts many rows of one table, the fastest way the dialect allows (the message hot path). */
   insertMany<T extends keyof DatabaseSchema & string>(table: T, rows: Insertable<DatabaseSchema[T]>[]): Promise<void>
+  /**
+   * Runs one `UPDATE table SET … WHERE a = ? AND …` per item (every item names the same columns),
+   * the fastest way the dialect allows; resolves with how many rows each one changed.
+   */
+  updateEach<T extends keyof DatabaseSchema & string>(table: T, items: UpdateItem<T>[]): Promise<number[]>
+}
+
+export type UpdateItem<T extends keyof DatabaseSchema & string> = {
+  set: Updateable<DatabaseSchema[T]>
+  where: Partial<Selectable<DatabaseSchema[T]>>
 }
 
 const INT8_OID = 20
@@ -144,6 +164,7 @@ export class Database {
         dialect: this.dialect,
         onCommit: (hook) => hooks.push(hook),
         insertMany: (table, rows) => this.insertMany(db, table, rows),
+        updateEach: (table, items) => this.updateEach(db, table, items),
       }),
     )
     for (const hook of hooks) hook()
@@ -173,6 +194,39 @@ export class Database {
         .values(rows.slice(i, i + PG_ROWS_PER_INSERT) as never)
         .execute()
     }
+  }
+
+  private async updateEach<T extends keyof DatabaseSchema & string>(db: Db, table: T, items: UpdateItem<T>[]): Promise<number[]> {
+    const first = items[0]
+    if (!first) return []
+    const columns = Object.keys(first.set)
+    const keys = Object.keys(first.where)
+    for (const item of items) {
+      if (Object.keys(item.set).length !== columns.length || Object.keys(item.where).length !== keys.length) {
+        throw new TypeError(`updateEach(${table}): every item must name the same columns`)
+      }
+    }
+    if (this.sqliteStatements) {
+      // As insertMany: one cached prepared statement, instead of compiling a query per row.
+      const statement = this.sqliteStatements.prepare(
+        `update "${table}" set ${columns.map((c) => `"${c}" = ?`).join(', ')} where ${keys.map((k) => `"${k}" = ?`).join(' and ')}`,
+      )
+      return items.map((item) => {
+        const set = item.set as Record<string, unknown>
+        const where = item.where as Record<string, unknown>
+        return statement.run([...columns.map((column) => set[column]), ...keys.map((key) => where[key])]).changes
+      })
+    }
+    const changed: number[] = []
+    for (const item of items) {
+      // Untyped here: the item types already tie columns to the table.
+      let query = (db as unknown as Kysely<Record<string, Record<string, unknown>>>)
+        .updateTable(table as string)
+        .set(item.set as Record<string, unknown>)
+      for (const [key, value] of Object.entries(item.where)) query = query.where(key, '=', value)
+      changed.push(Number((await query.executeTakeFirst()).numUpdatedRows))
+    }
+    return changed
   }
 
   /** Locks the selected rows until commit (PostgreSQL); SQLite transactions already serialize. */

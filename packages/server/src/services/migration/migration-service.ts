@@ -269,17 +269,15 @@ export class MigrationService {
       })
     }
     const replacedCids: string[] = []
-    await this.database.transaction(async ({ db, insertMany }) => {
+    await this.database.transaction(async ({ db, insertMany, updateEach }) => {
       const now = this.clock.now().toISOString()
       const swapped: typeof swaps = []
-      for (const swap of swaps) {
-        const updated = await db
-          .updateTable('messages')
-          .set({ envelope: swap.text, cid: swap.cid, e2ee: 1 })
-          .where('id', '=', swap.envelope.id)
-          .where('e2ee', '=', 0)
-          .executeTakeFirst()
-        if (Number(updated.numUpdatedRows) === 0) {
+      const changed = await updateEach(
+        'messages',
+        swaps.map((swap) => ({ set: { envelope: swap.text, cid: swap.cid, e2ee: 1 }, where: { id: swap.envelope.id, e2ee: 0 } })),
+      )
+      for (const [i, swap] of swaps.entries()) {
+        if (changed[i] === 0) {
           const winner = await db
             .selectFrom('messages')
             .select('cid')
