@@ -69,6 +69,23 @@ function reversedKeys(value: unknown): unknown {
   )
 }
 
+describe('utf8ToBytes', () => {
+  // Node's Buffer writes it; TextEncoder is the oracle, lone surrogates included.
+  const encoder = new TextEncoder()
+  test('behavior: equals TextEncoder on any string', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 300 })),
+        (value) => {
+          expect(toHex(utf8ToBytes(value))).toBe(toHex(encoder.encode(value)))
+          expect(bytesToUtf8(utf8ToBytes(value))).toBe(bytesToUtf8(encoder.encode(value)))
+        },
+      ),
+      { numRuns: 2000 },
+    )
+  })
+})
+
 describe('toBase64Url', () => {
   test('default', () => {
     fc.assert(
