@@ -54,7 +54,8 @@ describe('dmtp, pattern β (sqlite, anvil)', () => {
   test('behavior: dmtp migrate needs keys, and finishes a migration that setup left half done', async () => {
     await using server = await TestServer.create({
       chain: true,
-      configure: (c) => void Object.assign(c.limits, { messagesPerSecond: 10_000, messageBurst: 10_000 }),
+      configure: (c) =>
+        void Object.assign(c.limits, { messagesPerSecond: 10_000, messageBurst: 10_000, requestsPerMinute: 100_000 }),
     })
     const alice = newUser(server)
     const bob = newUser(server)
@@ -64,8 +65,8 @@ describe('dmtp, pattern β (sqlite, anvil)', () => {
 
     await alice.run(['setup'])
     const aliceSdk = createClient({ server: server.url, wallet: privateKeyWallet(alice.key) })
-    // More than one upload (250 envelopes), so setup can be cut off after the first.
-    const texts = Array.from({ length: 300 }, (_, i) => `queued ${i}`)
+    // More than one upload (a page of 500 envelopes), so setup can be cut off after the first.
+    const texts = Array.from({ length: 600 }, (_, i) => `queued ${i}`)
     for (const text of texts) expect((await aliceSdk.send(bob.address, text)).e2ee).toBe(false)
 
     const bobSdk = createClient({ server: server.url, wallet: privateKeyWallet(bob.key) })
