@@ -98,6 +98,7 @@ export {
 export { type AuthoredMessage, authorSigningBytes, signAuthor, verifyAuthor } from './messages/author.js'
 export {
   decodeMessageContent,
+  type EncryptEnvelopeReturnType,
   type Envelope,
   type EnvelopeHeader,
   type EnvelopeSuite,
@@ -157,6 +158,7 @@ export {
   MAX_API_KEY_NAME_LENGTH,
   MAX_API_KEY_RATE_LIMIT,
   MAX_CURSOR,
+  MAX_MIGRATION_BATCH,
   messagesQuerySchema,
   messagesResponseSchema,
   migrationsQuerySchema,

@@ -5,6 +5,7 @@
  */
 import {
   type CryptoBackend,
+  type EncryptEnvelopeReturnType,
   type Envelope,
   encryptEnvelope,
   envelopeBlock,
@@ -18,7 +19,6 @@ import {
   signEnvelopeBatch,
   toBase64Url,
   toBlock,
-  type UnsignedEnvelope,
   verifyEnvelopeSignature,
   verifyEnvelopeSignatures,
 } from '@dmtp/protocol'
@@ -31,7 +31,7 @@ type Migrated = Extract<Envelope, { suite: 'dmtp-migrated-v1' }>
 
 async function unsignedBatch(backend: CryptoBackend, size: number) {
   const { key, header, bobKeys } = await makeConversation(backend)
-  const envelopes: UnsignedEnvelope[] = []
+  const envelopes: EncryptEnvelopeReturnType[] = []
   for (let i = 0; i < size; i++) {
     envelopes.push(
       await encryptEnvelope(backend, {
@@ -113,6 +113,23 @@ describe('signEnvelopeBatch', () => {
     // The 16 share one root; the other batch is another root (and another key: false).
     expect(checks).toBe(2)
     expect(results).toEqual([...signed.map(() => true), ...other.signed.map(() => false)])
+  })
+
+  test('behavior: signs the bytes it is given, computes them when not', async () => {
+    const { envelopes, keys } = await unsignedBatch(nodeCryptoBackend, 4)
+    const computed = await signEnvelopeBatch(nodeCryptoBackend, {
+      envelopes: envelopes.map(({ envelope }) => ({ envelope })),
+      signingKey: keys.ed25519.secretKey,
+    })
+    const given = await signEnvelopeBatch(nodeCryptoBackend, { envelopes, signingKey: keys.ed25519.secretKey })
+    expect(given).toEqual(computed)
+    // Bytes of another envelope: the caller's mistake makes signatures that verify nowhere.
+    const [first, second] = envelopes as [EncryptEnvelopeReturnType, EncryptEnvelopeReturnType]
+    const [wrong] = await signEnvelopeBatch(nodeCryptoBackend, {
+      envelopes: [{ envelope: first.envelope, signingBytes: second.signingBytes }],
+      signingKey: keys.ed25519.secretKey,
+    })
+    expect(await verifiesAlone(nodeCryptoBackend, wrong as Migrated, keys.ed25519.publicKey)).toBe(false)
   })
 
   test('behavior: refuses envelopes of another suite', async () => {

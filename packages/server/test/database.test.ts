@@ -45,6 +45,14 @@ describe.each(DIALECTS)('database port (%s)', (dialect) => {
         ]),
       ),
     ).rejects.toThrow(/same columns/)
+    await expect(
+      database.transaction(({ updateEach }) =>
+        updateEach('users', [
+          { set: { inbox_seq: 1 }, where: { address: '0xA' } },
+          { set: { acked_seq: 2 }, where: { address: '0xA' } },
+        ]),
+      ),
+    ).rejects.toThrow(/same columns/)
     const row = await database.db.selectFrom('users').select('inbox_seq').where('address', '=', '0xA').executeTakeFirstOrThrow()
     expect(row.inbox_seq).toBe(0)
   })

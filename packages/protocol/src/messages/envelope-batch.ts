@@ -21,30 +21,36 @@ import {
 } from './envelope.js'
 
 type MigratedEnvelope = Extract<Envelope, { suite: typeof MIGRATED_SUITE }>
+type MigratedUnsigned = Extract<UnsignedEnvelope, { suite: typeof MIGRATED_SUITE }>
 
 /**
  * Signs migrated envelopes as one batch.
+ * @param envelopes - each with its signing bytes when at hand (`encryptEnvelope` gives them);
+ *   computed otherwise.
  * @throws {RangeError} for an envelope of another suite, or more than 4,096 envelopes.
  * @example
  * import { encryptEnvelope, signEnvelopeBatch } from '@dmtp/protocol'
- * const signed = await signEnvelopeBatch(backend, { envelopes: unsigned, signingKey })
+ * const encrypted = await Promise.all(messages.map(({ header, content }) => encryptEnvelope(backend, { header, content, key })))
+ * const signed = await signEnvelopeBatch(backend, { envelopes: encrypted, signingKey })
  */
 export async function signEnvelopeBatch(
   backend: CryptoBackend,
-  { envelopes, signingKey }: { envelopes: UnsignedEnvelope[]; signingKey: Uint8Array },
+  {
+    envelopes,
+    signingKey,
+  }: { envelopes: { envelope: UnsignedEnvelope; signingBytes?: Uint8Array | undefined }[]; signingKey: Uint8Array },
 ): Promise<MigratedEnvelope[]> {
   if (envelopes.length === 0) return []
-  const migrated = envelopes.map((envelope) => {
+  for (const { envelope } of envelopes) {
     if (envelope.suite !== MIGRATED_SUITE)
       throw new RangeError(`"envelopes" expected ${MIGRATED_SUITE} only, got ${envelope.suite}`)
-    return envelope
-  })
+  }
   const { root, proofs } = merkleTree(
     backend.sha256,
-    migrated.map((envelope) => backend.sha256(envelopeSigningBytes(envelope))),
+    envelopes.map(({ envelope, signingBytes = envelopeSigningBytes(envelope) }) => backend.sha256(signingBytes)),
   )
   const signature = toBase64Url(await backend.ed25519Sign(signingKey, batchSigningBytes(root)))
-  return migrated.map((envelope, i) => ({ ...envelope, proof: proofs[i] as string[], signature }))
+  return envelopes.map(({ envelope }, i) => ({ ...(envelope as MigratedUnsigned), proof: proofs[i] as string[], signature }))
 }
 
 /**

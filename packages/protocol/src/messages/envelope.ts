@@ -94,20 +94,10 @@ export function envelopeAad(header: EnvelopeHeader): Uint8Array {
 }
 
 /**
- * The signed text of an envelope `encryptEnvelope` made, written from its AAD text, in a hidden
- * member (not enumerable: no copy, encoding or JSON carries it). Those envelopes are frozen, so the
- * text cannot go stale, and a batch signature does not encode them again. Text, not bytes, and no
- * WeakMap: thousands of small buffers or weak entries held until signing cost more in GC (measured).
- */
-const SIGNING_TEXT = Symbol('dmtp.signingText')
-
-/**
  * The bytes the sender signs: everything in the envelope but the signature (and a batch proof,
  * which is made after them: a batch signs the root over these bytes' hashes).
  */
 export function envelopeSigningBytes(envelope: UnsignedEnvelope | Envelope): Uint8Array {
-  const made = (envelope as { [SIGNING_TEXT]?: unknown })[SIGNING_TEXT]
-  if (typeof made === 'string') return utf8ToBytes(made)
   const { signature: _signature, proof: _proof, ...unsigned } = envelope as Envelope
   return encodeCanonicalWithPrefix(SIGNING_PREFIX, unsigned)
 }
@@ -137,17 +127,26 @@ export function envelopeBlock(
 
 /** The text of the members a signature does not cover, when they can be cut from the block text. */
 function unsignedMembers(envelope: Envelope): string[] | undefined {
-  // Only a plain record whose own members are what gets encoded (an inherited or hidden member
-  // would leave a nested look-alike as the one occurrence found).
-  const own = (key: string) => Object.prototype.propertyIsEnumerable.call(envelope, key)
+  // Only a plain record whose own data members are what gets encoded (an inherited, hidden or
+  // computed member could leave a nested look-alike as the one occurrence found).
+  const own = (key: string) => {
+    const member = Object.getOwnPropertyDescriptor(envelope, key)
+    return member?.enumerable === true && 'value' in member
+  }
   if (Object.getPrototypeOf(envelope) !== Object.prototype || !own('messages') || typeof envelope.messages !== 'string') {
     return undefined
   }
   const { signature, proof } = envelope
   if (!own('signature') || typeof signature !== 'string' || !BASE64URL.test(signature)) return undefined
   const members = [`,"signature":"${signature}"`]
-  if (proof === undefined) return members
-  if (!own('proof') || !Array.isArray(proof) || !proof.every((step) => typeof step === 'string' && BASE64URL.test(step))) {
+  if (proof === undefined && !Object.hasOwn(envelope, 'proof')) return members
+  if (
+    !own('proof') ||
+    !Array.isArray(proof) ||
+    Object.getPrototypeOf(proof) !== Array.prototype ||
+    Object.getOwnPropertySymbols(proof).length > 0 ||
+    !proof.every((step) => typeof step === 'string' && BASE64URL.test(step))
+  ) {
     return undefined
   }
   members.push(`,"proof":[${proof.map((step) => `"${step}"`).join(',')}]`)
@@ -192,19 +191,29 @@ export async function sealEnvelope(
   backend: CryptoBackend,
   { header, content, key, signingKey }: SealEnvelopeParameters,
 ): Promise<Envelope> {
-  const unsigned = await encryptEnvelope(backend, { header, content, key })
-  const signature = await backend.ed25519Sign(signingKey, envelopeSigningBytes(unsigned))
-  return { ...unsigned, signature: toBase64Url(signature) } as Envelope
+  const { envelope, signingBytes } = await encryptEnvelope(backend, { header, content, key })
+  const signature = await backend.ed25519Sign(signingKey, signingBytes)
+  return { ...envelope, signature: toBase64Url(signature) } as Envelope
+}
+
+export type EncryptEnvelopeReturnType = {
+  envelope: UnsignedEnvelope
+  /** `envelopeSigningBytes(envelope)`, written from the AAD's text instead of a second encoding. */
+  signingBytes: Uint8Array
 }
 
 /**
- * Encrypts a message without signing it (a batch signs many: `signEnvelopeBatch`). The envelope
- * comes back frozen.
+ * Encrypts a message without signing it (a batch signs many: `signEnvelopeBatch`), and gives the
+ * bytes its signature will cover.
+ * @example
+ * import { encryptEnvelope, signEnvelopeBatch } from '@dmtp/protocol'
+ * const encrypted = await encryptEnvelope(backend, { header, content, key })
+ * const [signed] = await signEnvelopeBatch(backend, { envelopes: [encrypted], signingKey })
  */
 export async function encryptEnvelope(
   backend: CryptoBackend,
   { header, content, key }: Omit<SealEnvelopeParameters, 'signingKey'>,
-): Promise<UnsignedEnvelope> {
+): Promise<EncryptEnvelopeReturnType> {
   const fields = envelopeHeader(header)
   const headerText = canonicalText(fields)
   const nonce = backend.randomBytes(12)
@@ -213,14 +222,12 @@ export async function encryptEnvelope(
   // `id` sorts first among the header's keys, `messages` and `nonce` (base64url: never escaped)
   // right after it: the signed text is the header's text with those two members inserted.
   const head = `{"id":${canonicalText(fields.id)},`
-  if (headerText.startsWith(head)) {
-    const rest = headerText.slice(head.length)
-    Object.defineProperty(envelope, SIGNING_TEXT, {
-      value: `${SIGNING_PREFIX}${head}"messages":"${envelope.messages}","nonce":"${envelope.nonce}",${rest}`,
-    })
-  }
-  Object.freeze(envelope)
-  return envelope
+  const signingBytes = headerText.startsWith(head)
+    ? utf8ToBytes(
+        `${SIGNING_PREFIX}${head}"messages":"${envelope.messages}","nonce":"${envelope.nonce}",${headerText.slice(head.length)}`,
+      )
+    : envelopeSigningBytes(envelope)
+  return { envelope, signingBytes }
 }
 
 /**

@@ -230,9 +230,12 @@ export const handoffCursorSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z~[A-Za-z0-9_-]{22}$/, 'expected a cursor from `next`')
 
+/** Most handoffs in one page, and most migrated envelopes in one upload. */
+export const MAX_MIGRATION_BATCH = 500
+
 /** Handoffs waiting for the signed-in wallet (pattern β), oldest first; `after` continues a listing. */
 export const migrationsQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(500).default(200),
+  limit: z.coerce.number().int().min(1).max(MAX_MIGRATION_BATCH).default(200),
   after: handoffCursorSchema.optional(),
 })
 
@@ -244,7 +247,9 @@ export const migrationsResponseSchema = z.strictObject({
   next: handoffCursorSchema.nullable(),
 })
 
-export const uploadMigrationsRequestSchema = z.strictObject({ envelopes: z.array(migratedEnvelopeSchema).min(1).max(500) })
+export const uploadMigrationsRequestSchema = z.strictObject({
+  envelopes: z.array(migratedEnvelopeSchema).min(1).max(MAX_MIGRATION_BATCH),
+})
 
 export const uploadMigrationsResponseSchema = z.strictObject({
   results: z.array(

@@ -16,15 +16,16 @@
  * of the same wallet may migrate some of the messages first.
  */
 import {
+  type EncryptEnvelopeReturnType,
   type Envelope,
   encryptEnvelope,
   type Handoff,
+  MAX_MIGRATION_BATCH,
   MIGRATED_SUITE,
   migrationsResponseSchema,
   openHandoff,
   signEnvelopeBatch,
   toBlock,
-  type UnsignedEnvelope,
   uploadMigrationsResponseSchema,
   verifyAuthor,
 } from '@dmtp/protocol'
@@ -54,7 +55,7 @@ export type MigrateReturnType = {
 
 // One page is re-encrypted and uploaded at a time: the server swaps 500 records per transaction
 // (fewer, larger commits cost it ~10% less CPU than 250).
-const PAGE = 500
+const PAGE = MAX_MIGRATION_BATCH
 // 16 per signature: 1/16 of the Ed25519 work on both sides, for a proof of 4 hashes (~200 bytes)
 // in each envelope; larger batches save little more and lengthen every proof.
 const SIGNED_TOGETHER = 16
@@ -100,13 +101,13 @@ export async function migrate(
       await addSenders(context, fresh)
       // The whole page at once: signature checks run in the crypto threadpool, on every core.
       const made = await Promise.all(fresh.map((handoff) => migrateOne(context, handoff)))
-      const unsigned: UnsignedEnvelope[] = []
+      const unsigned: EncryptEnvelopeReturnType[] = []
       for (const [i, handoff] of fresh.entries()) {
-        const envelope = made[i] as UnsignedEnvelope | string
-        if (typeof envelope === 'string') {
+        const encrypted = made[i] as EncryptEnvelopeReturnType | string
+        if (typeof encrypted === 'string') {
           rejected.add(handoff.original.id)
-          result.rejected.push({ id: handoff.original.id, reason: envelope })
-        } else unsigned.push(envelope)
+          result.rejected.push({ id: handoff.original.id, reason: encrypted })
+        } else unsigned.push(encrypted)
       }
       const envelopes: Envelope[] = []
       for (let k = 0; k < unsigned.length; k += SIGNED_TOGETHER) {
@@ -172,14 +173,17 @@ async function upload(client: DmtpClientBase, envelopes: Envelope[], result: Mig
   }
 }
 
-/** Upload batches of at most ~1 MB (the server accepts 4 MB), however long the texts. */
+/**
+ * Upload batches of at most ~1 MB (the server accepts 4 MB), however long the texts, and at most
+ * the number of envelopes the server accepts (whatever the size of the page it sent).
+ */
 function bySize(envelopes: Envelope[]): Envelope[][] {
   const batches: Envelope[][] = []
   let current: Envelope[] = []
   let bytes = 0
   for (const envelope of envelopes) {
     const size = envelope.messages.length + 1024
-    if (current.length > 0 && bytes + size > UPLOAD_BYTES) {
+    if (current.length > 0 && (bytes + size > UPLOAD_BYTES || current.length === MAX_MIGRATION_BATCH)) {
       batches.push(current)
       current = []
       bytes = 0
@@ -221,7 +225,7 @@ async function addSenders({ client, senders }: MigrationContext, handoffs: Hando
 async function migrateOne(
   { client, wallet, crypto, own, serverAddress, senders }: MigrationContext,
   handoff: Handoff,
-): Promise<UnsignedEnvelope | string> {
+): Promise<EncryptEnvelopeReturnType | string> {
   const { original } = handoff
   if (original.receiver !== wallet.address || handoff.receiverKey !== own.cid) return 'not addressed to this wallet and key'
   const ownPair = { cid: own.cid, keys: own.keys, address: wallet.address }

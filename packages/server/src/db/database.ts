@@ -201,8 +201,10 @@ export class Database {
     if (!first) return []
     const columns = Object.keys(first.set)
     const keys = Object.keys(first.where)
+    const same = (names: string[], expected: string[]) =>
+      names.length === expected.length && names.every((name, i) => name === expected[i])
     for (const item of items) {
-      if (Object.keys(item.set).length !== columns.length || Object.keys(item.where).length !== keys.length) {
+      if (!same(Object.keys(item.set), columns) || !same(Object.keys(item.where), keys)) {
         throw new TypeError(`updateEach(${table}): every item must name the same columns`)
       }
     }
