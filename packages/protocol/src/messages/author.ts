@@ -6,15 +6,15 @@
  * signature travels through every re-encryption and the receiver checks it at the end.
  */
 import type { CryptoBackend } from '../crypto/types.js'
-import { concatBytes, fromBase64Url, toBase64Url, utf8ToBytes } from '../encoding/bytes.js'
-import { encodeCanonical } from '../encoding/canonical.js'
+import { fromBase64Url, toBase64Url } from '../encoding/bytes.js'
+import { encodeCanonicalWithPrefix } from '../encoding/canonical.js'
 
 export type AuthoredMessage = { id: string; room: string; sender: string; receiver: string; timestamp: string; text: string }
 
-const PREFIX = utf8ToBytes('dmtp/v1/author\n')
+const PREFIX = 'dmtp/v1/author\n'
 
 export function authorSigningBytes({ id, room, sender, receiver, timestamp, text }: AuthoredMessage): Uint8Array {
-  return concatBytes(PREFIX, encodeCanonical({ id, room, sender, receiver, timestamp, text }))
+  return encodeCanonicalWithPrefix(PREFIX, { id, room, sender, receiver, timestamp, text })
 }
 
 /**

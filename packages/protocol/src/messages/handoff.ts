@@ -6,8 +6,8 @@
  * time, room) and name its CID in the migrated envelope it makes. Signed by the server.
  */
 import type { CryptoBackend } from '../crypto/types.js'
-import { concatBytes, fromBase64Url, toBase64Url, utf8ToBytes } from '../encoding/bytes.js'
-import { canonicalText, encodeCanonical } from '../encoding/canonical.js'
+import { fromBase64Url, toBase64Url, utf8ToBytes } from '../encoding/bytes.js'
+import { canonicalText, encodeCanonical, encodeCanonicalWithPrefix } from '../encoding/canonical.js'
 import { DecryptionFailedError } from '../errors.js'
 import { decodeMessageContent, type Envelope, InvalidContentError, type MessageContent, type RELAY_SUITE } from './envelope.js'
 
@@ -28,8 +28,8 @@ export type Handoff = {
   signature: string
 }
 
-const AAD_PREFIX = utf8ToBytes('dmtp/v1/handoff-aad\n')
-const SIGNING_PREFIX = utf8ToBytes('dmtp/v1/handoff\n')
+const AAD_PREFIX = 'dmtp/v1/handoff-aad\n'
+const SIGNING_PREFIX = 'dmtp/v1/handoff\n'
 
 /**
  * `AAD_PREFIX ‖ canonical({ v, suite, original, serverKey, receiverKey })`, written member by
@@ -41,13 +41,14 @@ export function handoffAad(
   originalText: string = canonicalText(handoff.original),
 ): Uint8Array {
   const { v, suite, serverKey, receiverKey } = handoff
-  const text = `{"original":${originalText},"receiverKey":${canonicalText(receiverKey)},"serverKey":${canonicalText(serverKey)},"suite":${canonicalText(suite)},"v":${canonicalText(v)}}`
-  return concatBytes(AAD_PREFIX, utf8ToBytes(text))
+  return utf8ToBytes(
+    `${AAD_PREFIX}{"original":${originalText},"receiverKey":${canonicalText(receiverKey)},"serverKey":${canonicalText(serverKey)},"suite":${canonicalText(suite)},"v":${canonicalText(v)}}`,
+  )
 }
 
 function handoffSigningBytes(handoff: Omit<Handoff, 'signature'>): Uint8Array {
   const { signature: _ignored, ...unsigned } = handoff as Handoff
-  return concatBytes(SIGNING_PREFIX, encodeCanonical(unsigned))
+  return encodeCanonicalWithPrefix(SIGNING_PREFIX, unsigned)
 }
 
 /** Encrypts relayed content to the receiver and signs the handoff with the server's key. */

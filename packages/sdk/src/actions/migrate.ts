@@ -158,7 +158,7 @@ function uploadQueue(client: DmtpClientBase, result: MigrateReturnType, onUpload
 
 /** Uploads migrated envelopes in batches the server accepts, counting the results. */
 async function upload(client: DmtpClientBase, envelopes: Envelope[], result: MigrateReturnType): Promise<void> {
-  for (const batch of bySize(envelopes)) {
+  for (const batch of uploadBatches(envelopes)) {
     const uploaded = await authedRequest(client, {
       method: 'POST',
       path: '/v1/migrations',
@@ -177,7 +177,7 @@ async function upload(client: DmtpClientBase, envelopes: Envelope[], result: Mig
  * Upload batches of at most ~1 MB (the server accepts 4 MB), however long the texts, and at most
  * the number of envelopes the server accepts (whatever the size of the page it sent).
  */
-function bySize(envelopes: Envelope[]): Envelope[][] {
+function uploadBatches(envelopes: Envelope[]): Envelope[][] {
   const batches: Envelope[][] = []
   let current: Envelope[] = []
   let bytes = 0
