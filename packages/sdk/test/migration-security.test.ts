@@ -8,7 +8,7 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, test } from 'vitest'
 import { sessionToken } from '../src/_session.js'
-import { createClient, type DmtpClient, privateKeyWallet } from '../src/index.js'
+import { ApiError, createClient, type DmtpClient, privateKeyWallet } from '../src/index.js'
 import { newClient, TestServer } from './_util.js'
 
 type Upload = { envelopes: Record<string, unknown>[] } & Record<string, unknown>
@@ -55,6 +55,12 @@ async function swapState(server: TestServer, bob: string) {
 }
 
 const byId = <T extends { id: string }>(rows: T[]) => rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+
+/** A fetch through which no migration upload gets: the handoffs are prepared and stay. */
+const uploadsFail: typeof fetch = async (input, init) => {
+  if (String(input).endsWith('/v1/migrations') && init?.method === 'POST') throw new TypeError('network down')
+  return fetch(input, init)
+}
 
 const first = (upload: Upload) => upload.envelopes[0] as Record<string, string>
 
@@ -195,11 +201,7 @@ describe('handoff listing', () => {
     const { server, bobKey, bob } = await relayedConversation()
     await using _server = server
     // Keys, but no upload gets through: the handoffs are prepared and stay.
-    const noUploads: typeof fetch = async (input, init) => {
-      if (String(input).endsWith('/v1/migrations') && init?.method === 'POST') throw new TypeError('network down')
-      return fetch(input, init)
-    }
-    const bobClient = createClient({ server: server.url, wallet: privateKeyWallet(bobKey), fetch: noUploads })
+    const bobClient = createClient({ server: server.url, wallet: privateKeyWallet(bobKey), fetch: uploadsFail })
     await bobClient.setup()
     await server.ctx.migrations.prepare(bob)
     const headers = await sessionHeaders(bobClient)
@@ -226,6 +228,33 @@ describe('handoff listing', () => {
       expect(refused.status, after).toBe(400)
       expect(refused.body.error.code).toBe('validation_failed')
     }
+    expect(await swapState(server, bob)).toEqual(before)
+  })
+
+  test('behavior: a page with more handoffs than a page holds (501) is refused before any upload', async () => {
+    const { server, bobKey, bob } = await relayedConversation()
+    await using _server = server
+    await createClient({ server: server.url, wallet: privateKeyWallet(bobKey), fetch: uploadsFail }).setup()
+    await server.ctx.migrations.prepare(bob)
+    const before = await swapState(server, bob)
+    let uploads = 0
+    // A server (or a proxy) that answers a page request with 501 handoffs: copies of a real one.
+    const inflating: typeof fetch = async (input, init) => {
+      const url = String(input)
+      if (url.includes('/v1/migrations') && init?.method === 'POST') uploads++
+      const response = await fetch(input, init)
+      if (!url.includes('/v1/migrations?')) return response
+      const page = (await response.json()) as { handoffs: unknown[] }
+      const inflated = { ...page, handoffs: Array.from({ length: 501 }, () => page.handoffs[0]) }
+      return new Response(JSON.stringify(inflated), { status: response.status, headers: response.headers })
+    }
+    const error = await createClient({ server: server.url, wallet: privateKeyWallet(bobKey), fetch: inflating })
+      .migrate()
+      .catch((reason: unknown) => reason)
+    expect(error).toBeInstanceOf(ApiError)
+    expect(error).toMatchObject({ code: 'upstream_failure' })
+    expect((error as ApiError).cause).toMatchObject({ issues: [{ code: 'too_big', path: ['handoffs'], maximum: 500 }] })
+    expect(uploads).toBe(0)
     expect(await swapState(server, bob)).toEqual(before)
   })
 })

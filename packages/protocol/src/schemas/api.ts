@@ -240,7 +240,8 @@ export const migrationsQuerySchema = z.strictObject({
 })
 
 export const migrationsResponseSchema = z.strictObject({
-  handoffs: z.array(handoffSchema),
+  /** At most a page: a client asks for no more, and holds and uploads a page at a time. */
+  handoffs: z.array(handoffSchema).max(MAX_MIGRATION_BATCH),
   /** How many relayed messages still wait for this wallet, handoffs included. */
   remaining: z.number().int().nonnegative(),
   /** Pass as `after` for the handoffs after these; null when this page is empty. */

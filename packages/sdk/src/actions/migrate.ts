@@ -174,8 +174,8 @@ async function upload(client: DmtpClientBase, envelopes: Envelope[], result: Mig
 }
 
 /**
- * Upload batches of at most ~1 MB (the server accepts 4 MB), however long the texts, and at most
- * the number of envelopes the server accepts (whatever the size of the page it sent).
+ * Upload batches of at most ~1 MB (the server accepts 4 MB), however long the texts. A page holds
+ * at most as many envelopes as the server accepts in one upload (its schema says so).
  */
 function uploadBatches(envelopes: Envelope[]): Envelope[][] {
   const batches: Envelope[][] = []
@@ -183,7 +183,7 @@ function uploadBatches(envelopes: Envelope[]): Envelope[][] {
   let bytes = 0
   for (const envelope of envelopes) {
     const size = envelope.messages.length + 1024
-    if (current.length > 0 && (bytes + size > UPLOAD_BYTES || current.length === MAX_MIGRATION_BATCH)) {
+    if (current.length > 0 && bytes + size > UPLOAD_BYTES) {
       batches.push(current)
       current = []
       bytes = 0
