@@ -8,6 +8,7 @@ import * as anchoring from './20261122T120000000Z-anchoring.js'
 import * as relay from './20261122T180000000Z-relay.js'
 import * as apiKeys from './20261123T000000000Z-api-keys.js'
 import * as relayedRoomsIndex from './20261127T000000000Z-relayed-rooms-index.js'
+import * as keysetIndexes from './20261127T120000000Z-keyset-indexes.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -22,6 +23,7 @@ const migrations: Record<string, DialectMigration> = {
   '20261122T180000000Z-relay': relay,
   '20261123T000000000Z-api-keys': apiKeys,
   '20261127T000000000Z-relayed-rooms-index': relayedRoomsIndex,
+  '20261127T120000000Z-keyset-indexes': keysetIndexes,
 }
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -38,7 +38,15 @@ import type { PubSub } from '../../ports/pub-sub/types.js'
 import { KEYS_CHANNEL } from '../anchoring/anchoring-service.js'
 import type { KeyService } from '../keys/key-service.js'
 import type { ServerKeyService } from '../server-key/server-key-service.js'
-import { countRelayed, type HandoffPosition, listHandoffs, listProcessingReceivers, listUnhandedRelayed } from './reader.js'
+import {
+  countRelayed,
+  type HandoffPosition,
+  listHandoffs,
+  listPendingDeletions,
+  listProcessingReceivers,
+  listRelayedRooms,
+  listUnhandedRelayed,
+} from './reader.js'
 
 export const migrationsChannel = (address: string) => `migrations:${address}`
 
@@ -329,28 +337,17 @@ export class MigrationService {
     // Locked first (PostgreSQL), so a relayed message sent meanwhile either is seen by the query
     // below or adds its room after this update, never lost between the two.
     await this.database.forUpdate(db.selectFrom('users').select('address').where('address', '=', receiver)).execute()
-    const rooms = await db
-      .selectFrom('messages')
-      .select('room_id')
-      .distinct()
-      .where('receiver', '=', receiver)
-      .where('e2ee', '=', 0)
-      .execute()
+    const rooms = await listRelayedRooms(db, receiver)
     await db
       .updateTable('users')
-      .set({ processing_chats: JSON.stringify(rooms.map((row) => row.room_id).sort()) })
+      .set({ processing_chats: JSON.stringify(rooms.sort()) })
       .where('address', '=', receiver)
       .execute()
   }
 
   /** Deletes tombstoned blocks from the block store (retried at start and after each upload). */
   async sweepDeletions(): Promise<void> {
-    const rows = await this.database.db
-      .selectFrom('block_deletions')
-      .select('cid')
-      .where('done_at', 'is', null)
-      .limit(10_000)
-      .execute()
+    const rows = await listPendingDeletions(this.database.db, 10_000)
     if (rows.length === 0) return
     await this.blockStore.delete(rows.map((row) => row.cid))
     await this.database.db

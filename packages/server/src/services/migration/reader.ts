@@ -22,12 +22,8 @@ export function listUnhandedRelayed(
     .where('messages.e2ee', '=', 0)
     .where((eb) => eb.or([eb('handoffs.message_id', 'is', null), eb('handoffs.receiver_key', '!=', receiverKey)]))
   if (after) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('messages.room_id', '>', after.room),
-        eb.and([eb('messages.room_id', '=', after.room), eb('messages.seq', '>', after.seq)]),
-      ]),
-    )
+    // A row-value comparison: the index seeks to it (an equivalent OR of two terms is a scan).
+    query = query.where((eb) => eb(eb.refTuple('messages.room_id', 'messages.seq'), '>', eb.tuple(after.room, after.seq)))
   }
   return query.orderBy('messages.room_id').orderBy('messages.seq').limit(limit).execute()
 }
@@ -40,6 +36,22 @@ export async function countRelayed(db: Db, receiver: string): Promise<number> {
     .where('e2ee', '=', 0)
     .executeTakeFirstOrThrow()
   return Number(row.count)
+}
+
+/**
+ * The rooms holding relayed messages to `receiver`, one index seek per room (each upload asks; a
+ * DISTINCT would read every relayed message left, making a long queue quadratic).
+ */
+export async function listRelayedRooms(db: Db, receiver: string): Promise<string[]> {
+  const rooms: string[] = []
+  for (;;) {
+    const last = rooms.at(-1)
+    let query = db.selectFrom('messages').select('room_id').where('receiver', '=', receiver).where('e2ee', '=', 0)
+    if (last !== undefined) query = query.where('room_id', '>', last)
+    const next = await query.orderBy('room_id').limit(1).executeTakeFirst()
+    if (!next) return rooms
+    rooms.push(next.room_id)
+  }
 }
 
 /** A position in the handoff listing, oldest first: after this handoff. */
@@ -60,14 +72,14 @@ export function listHandoffs(
     .where('receiver', '=', receiver)
     .where('receiver_key', '=', receiverKey)
   if (after) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('created_at', '>', after.createdAt),
-        eb.and([eb('created_at', '=', after.createdAt), eb('message_id', '>', after.messageId)]),
-      ]),
-    )
+    query = query.where((eb) => eb(eb.refTuple('created_at', 'message_id'), '>', eb.tuple(after.createdAt, after.messageId)))
   }
   return query.orderBy('created_at').orderBy('message_id').limit(limit).execute()
+}
+
+/** Tombstoned blocks not deleted yet (a partial index holds only these, not every tombstone kept). */
+export function listPendingDeletions(db: Db, limit: number) {
+  return db.selectFrom('block_deletions').select('cid').where('done_at', 'is', null).limit(limit).execute()
 }
 
 /** Receivers whose relayed messages wait (seed: non-empty Processing Chats). */
