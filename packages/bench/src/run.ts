@@ -13,7 +13,7 @@ import path from 'node:path'
 import { type Child, startChild } from './_child.js'
 import { round } from './_stats.js'
 import { sqliteInsertFloor, wsEchoFloor } from './scenarios/floors.js'
-import { migrationCost } from './scenarios/migration.js'
+import { type MigrationResult, migrationCost } from './scenarios/migration.js'
 import { deliveryLatency, p2pThroughput } from './scenarios/p2p.js'
 import { serverOnly } from './scenarios/server-only.js'
 import { type SyncStep, syncCost, syncTable } from './scenarios/sync.js'
@@ -56,6 +56,9 @@ const latency = await withServer((url) => deliveryLatency(url, { pairs: 4, rate:
 
 log('pattern β: migrating 10,000 relayed messages…')
 const migration = await migrationCost({ messages: 10_000 })
+// Three times the queue should cost three times as much: each page is read by seeking its cursor.
+if (!quick) log('pattern β: migrating 30,000 relayed messages (does the cost per message hold?)…')
+const largeMigration = quick ? undefined : await migrationCost({ messages: 30_000 })
 
 // Quick runs stop the history at 100k: the 1M keys then hold the figures at 100k.
 const histories = quick ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 1_000_000]
@@ -101,6 +104,8 @@ const result = {
   gas_per_sync_constant: sync.gasConstant,
   beta_server_reencrypt_10k_ms: migration.serverReencryptMs,
   beta_client_reencrypt_10k_ms: migration.clientReencryptMs,
+  beta_server_reencrypt_30k_ms: largeMigration?.serverReencryptMs ?? null,
+  beta_client_reencrypt_30k_ms: largeMigration?.clientReencryptMs ?? null,
   web_bundle_gzip_kb: webBundle?.kb ?? null,
   web_open_10k_ms: web?.open10kMs ?? null,
   ratios: {
@@ -117,6 +122,7 @@ const result = {
     sync: sync.steps,
     syncSetup: { seeding: sync.seeding, seconds: sync.seconds },
     migration,
+    largeMigration: largeMigration ?? null,
     web: web ?? (webBundle ? { bundleGzipKb: webBundle.kb, bundleFiles: webBundle.files } : null),
   },
 }
@@ -169,6 +175,16 @@ const rows: [string, string, string][] = [
     `${round((migration.clientCpuMs + migration.serverCpuMs) / 1000, 2)} s`,
     `client ${migration.clientCpuMs} ms + server ${migration.serverCpuMs} ms on ${os.cpus().length} cores; Ed25519 alone ${migration.ed25519CpuMs} ms`,
   ],
+  [
+    'beta_server_reencrypt_30k_ms',
+    String(result.beta_server_reencrypt_30k_ms ?? 'n/a'),
+    largeMigration ? `the same for 30,000: ${perMessage(largeMigration, migration, 'serverReencryptMs')}` : 'skipped (quick)',
+  ],
+  [
+    'beta_client_reencrypt_30k_ms',
+    String(result.beta_client_reencrypt_30k_ms ?? 'n/a'),
+    largeMigration ? `the same for 30,000: ${perMessage(largeMigration, migration, 'clientReencryptMs')}` : 'skipped (quick)',
+  ],
   ['web_bundle_gzip_kb', String(result.web_bundle_gzip_kb ?? 'n/a'), 'initial JavaScript of the web app, gzipped (target ≤ 250)'],
   [
     'web_open_10k_ms',
@@ -178,6 +194,12 @@ const rows: [string, string, string][] = [
       : 'skipped',
   ],
 ]
+/** "µs per message at 30,000 vs at 10,000". */
+function perMessage(large: MigrationResult, small: MigrationResult, key: 'serverReencryptMs' | 'clientReencryptMs'): string {
+  const each = (result: MigrationResult) => round((result[key] * 1000) / result.messages, 0)
+  return `${each(large)} µs per message (${each(small)} at ${small.messages.toLocaleString('en-US')})`
+}
+
 const width = Math.max(...rows.map((row) => row[0].length))
 const table = [
   ...rows.map(([name, value, note]) => `${name.padEnd(width)}  ${value.padStart(10)}  ${note}`),
