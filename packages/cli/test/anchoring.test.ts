@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, onTestFinished, test } from 'vitest'
 import { json, newUser, TestServer } from './_util.js'
 
 async function conversation() {
@@ -78,7 +78,9 @@ describe('dmtp verify and recover (sqlite, anvil)', () => {
     for (const suffix of ['', '-wal', '-shm'])
       fs.rmSync(path.join(server.options.dataDir, `dmtp.sqlite${suffix}`), { force: true })
     await server.restart()
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dmtp-recover-')), 'history.json')
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmtp-recover-'))
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }))
+    const out = path.join(dir, 'history.json')
     const result = await bob.run(['recover', '--room', room, '--out', out, '--json'])
     expect(result).toMatchObject({ code: 0 })
     expect(json(result.stdout)).toEqual({ room, recovered: 3, unavailable: [], out })
