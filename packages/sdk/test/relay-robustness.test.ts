@@ -115,6 +115,31 @@ describe('pattern β robustness (sqlite, anvil)', () => {
     expectAllEndToEnd(await settled(second, (await alice.getWallet()).address), texts)
   })
 
+  test('behavior: the receiver goes offline right after its keys are registered; setup still succeeds and says so', async () => {
+    await using server = await TestServer.create({ chain: true })
+    const alice = newClient(server.url, undefined, { node: true })
+    await alice.setup()
+    const bobKey = generatePrivateKey()
+    const bob = privateKeyToAccount(bobKey).address
+    const texts = ['before 0', 'before 1', 'before 2']
+    for (const text of texts) await alice.send(bob, text)
+
+    // The connection drops once the key bundle is up: even the listing of waiting messages fails.
+    const offline: typeof fetch = async (input, init) => {
+      if (String(input).includes('/v1/migrations')) throw new TypeError('network down')
+      return fetch(input, init)
+    }
+    const first = createClient({ server: server.url, wallet: privateKeyWallet(bobKey), fetch: offline })
+    const setup = await first.setup()
+    expect(setup.created).toBe(true)
+    expect(setup.migration).toMatchObject({ migrated: 0, remaining: 0 })
+    expect(setup.migration.error).toMatch(/Cannot reach the DMTP server/)
+
+    const rest = await newClient(server.url, bobKey, { node: true }).migrate()
+    expect(rest).toMatchObject({ migrated: 3, remaining: 0 })
+    expectAllEndToEnd(await settled(newClient(server.url, bobKey, { node: true }), (await alice.getWallet()).address), texts)
+  })
+
   test('behavior: two devices of the receiver migrate at once; each message is migrated once', async () => {
     await using server = await TestServer.create({
       chain: true,

@@ -69,6 +69,8 @@ Messages sent to this wallet before it had keys are then made end-to-end encrypt
         printWarning(
           `${remaining} message(s) sent before setup are not end-to-end encrypted yet${error ? ` (${error})` : ''}; run \`dmtp migrate\``,
         )
+      } else if (error) {
+        printWarning(`could not check for messages sent before setup (${error}); run \`dmtp migrate\``)
       }
     })
 }

@@ -43,7 +43,10 @@ export type SetupReturnType = {
   /** The bundle this one replaced, on rotation. */
   replaced: string | null
   scheme: WalletScheme
-  /** Messages sent to this wallet before it set up, now end-to-end (or why not). */
+  /**
+   * Messages sent to this wallet before it set up, now end-to-end (or why not). With `error`,
+   * `remaining` is what was known to wait (0 when even the listing failed): `migrate()` resumes.
+   */
   migration: { migrated: number; remaining: number; error?: string }
 }
 
@@ -119,16 +122,18 @@ async function migrateWaiting(
   onProgress: SetupParameters['onProgress'],
   onMigrationProgress: SetupParameters['onMigrationProgress'],
 ): Promise<SetupReturnType['migration']> {
-  const waiting = await authedRequest(client, {
-    method: 'GET',
-    path: '/v1/migrations',
-    query: { limit: 1 },
-    schema: migrationsResponseSchema,
-  })
-  if (waiting.remaining === 0) return { migrated: 0, remaining: 0 }
-  onProgress?.('migrating')
+  let waiting = 0
   let done = 0
   try {
+    const listed = await authedRequest(client, {
+      method: 'GET',
+      path: '/v1/migrations',
+      query: { limit: 1 },
+      schema: migrationsResponseSchema,
+    })
+    waiting = listed.remaining
+    if (waiting === 0) return { migrated: 0, remaining: 0 }
+    onProgress?.('migrating')
     const result = await migrate(client, {
       onProgress: (progress) => {
         done = progress.done
@@ -139,6 +144,6 @@ async function migrateWaiting(
   } catch (error) {
     // Interrupted (offline, server restarting): what was uploaded stays migrated; `migrate()` resumes.
     const reason = error instanceof BaseError ? error.shortMessage : error instanceof Error ? error.message : String(error)
-    return { migrated: done, remaining: Math.max(0, waiting.remaining - done), error: reason }
+    return { migrated: done, remaining: Math.max(0, waiting - done), error: reason }
   }
 }
