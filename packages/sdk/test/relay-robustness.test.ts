@@ -30,6 +30,14 @@ function expectAllEndToEnd(messages: Awaited<ReturnType<typeof settled>>, texts:
   expect(new Set(messages.map((m) => m.id)).size).toBe(messages.length)
 }
 
+/** A sender with keys on `server`, and a wallet without any yet (its key and address). */
+async function senderAndNewWallet(server: TestServer) {
+  const alice = newClient(server.url, undefined, { node: true })
+  await alice.setup()
+  const bobKey = generatePrivateKey()
+  return { alice, bobKey, bob: privateKeyToAccount(bobKey).address }
+}
+
 describe('pattern β robustness (sqlite, anvil)', () => {
   for (const point of ['handoffs-prepare', 'handoffs-written', 'migration-swapped'] as const) {
     test(`behavior: the server killed at ${point}; after a restart the migration completes and no readable copy is left`, async () => {
@@ -85,10 +93,7 @@ describe('pattern β robustness (sqlite, anvil)', () => {
       configure: (c) =>
         void Object.assign(c.limits, { messagesPerSecond: 10_000, messageBurst: 10_000, requestsPerMinute: 100_000 }),
     })
-    const alice = newClient(server.url, undefined, { node: true })
-    await alice.setup()
-    const bobKey = generatePrivateKey()
-    const bob = privateKeyToAccount(bobKey).address
+    const { alice, bobKey, bob } = await senderAndNewWallet(server)
     // More than two pages of handoffs (500 each) and two batches of the server's preparation.
     const texts = Array.from({ length: 1_100 }, (_, i) => `queued ${i}`)
     for (let i = 0; i < texts.length; i += 50) await Promise.all(texts.slice(i, i + 50).map((text) => alice.send(bob, text)))
@@ -117,10 +122,7 @@ describe('pattern β robustness (sqlite, anvil)', () => {
 
   test('behavior: the receiver goes offline right after its keys are registered; setup still succeeds and says so', async () => {
     await using server = await TestServer.create({ chain: true })
-    const alice = newClient(server.url, undefined, { node: true })
-    await alice.setup()
-    const bobKey = generatePrivateKey()
-    const bob = privateKeyToAccount(bobKey).address
+    const { alice, bobKey, bob } = await senderAndNewWallet(server)
     const texts = ['before 0', 'before 1', 'before 2']
     for (const text of texts) await alice.send(bob, text)
 
@@ -145,10 +147,7 @@ describe('pattern β robustness (sqlite, anvil)', () => {
       chain: true,
       configure: (c) => void Object.assign(c.limits, { messagesPerSecond: 10_000, messageBurst: 10_000 }),
     })
-    const alice = newClient(server.url, undefined, { node: true })
-    await alice.setup()
-    const bobKey = generatePrivateKey()
-    const bob = privateKeyToAccount(bobKey).address
+    const { alice, bobKey, bob } = await senderAndNewWallet(server)
     const texts = Array.from({ length: 300 }, (_, i) => `twice ${i}`)
     for (const text of texts) await alice.send(bob, text)
     await newClient(server.url, bobKey, { node: true })
@@ -175,10 +174,7 @@ describe('pattern β robustness (sqlite, anvil)', () => {
       chain: true,
       configure: (c) => void Object.assign(c.limits, { messagesPerSecond: 10_000, messageBurst: 10_000 }),
     })
-    const alice = newClient(server.url, undefined, { node: true })
-    await alice.setup()
-    const bobKey = generatePrivateKey()
-    const bob = privateKeyToAccount(bobKey).address
+    const { alice, bobKey, bob } = await senderAndNewWallet(server)
     const texts: string[] = []
     for (let i = 0; i < 50; i++) texts.push(`before ${i}`)
     for (const text of texts.slice()) await alice.send(bob, text)

@@ -54,8 +54,8 @@ export async function signEnvelopeBatch(
 }
 
 /**
- * Checks many envelopes signed by one key, each distinct signed root once (a batch of 250
- * migrated envelopes costs one Ed25519 check, not 250). Same answers as
+ * Checks many envelopes signed by one key, each distinct signed root once (a batch of 16
+ * migrated envelopes costs one Ed25519 check, not 16). Same answers as
  * {@link verifyEnvelopeSignature} on each.
  * @param signingBytes - each envelope's signing bytes when already at hand.
  */
