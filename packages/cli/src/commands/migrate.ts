@@ -26,8 +26,8 @@ Examples:
   $ dmtp migrate                                  Migrated 120 message(s); none left
   $ dmtp migrate --json                           {"migrated","alreadyMigrated","rejected","remaining"}
 
-Each message is checked first (the server's key signed the handoff, the sender signed the text),
-then re-encrypted here with the key you share with its sender; the server then deletes the copy it
+Each message is checked first (it opens only with the key you share with the server's verified
+key, and the sender signed its text), then re-encrypted here with the key you share with its sender; the server then deletes the copy it
 could read. A message that fails a check is left alone and listed under "rejected"; exit 1 then.`,
     )
     .action(async (_options: unknown, command: Command) => {
