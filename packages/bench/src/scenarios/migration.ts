@@ -59,7 +59,7 @@ export type MigrationRuns = MigrationResult & {
 export async function migrationCosts({ messages, runs }: { messages: number; runs: number }): Promise<MigrationRuns> {
   const results: MigrationResult[] = []
   for (let run = 0; run < runs; run++) results.push(await migrationCost({ messages }))
-  const middle = <K extends 'serverReencryptMs' | 'clientReencryptMs'>(key: K) =>
+  const middle = (key: 'serverReencryptMs' | 'clientReencryptMs') =>
     results.slice().sort((a, b) => a[key] - b[key])[Math.floor(runs / 2)] as MigrationResult
   return {
     ...middle('clientReencryptMs'),

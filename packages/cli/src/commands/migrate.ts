@@ -27,8 +27,9 @@ Examples:
   $ dmtp migrate --json                           {"migrated","alreadyMigrated","rejected","remaining"}
 
 Each message is checked first (it opens only with the key you share with the server's verified
-key, and the sender signed its text), then re-encrypted here with the key you share with its sender; the server then deletes the copy it
-could read. A message that fails a check is left alone and listed under "rejected"; exit 1 then.`,
+key, and the sender signed its text), then re-encrypted here with the key you share with its
+sender; the server then deletes the copy it could read. A message that fails a check is left alone
+and listed under "rejected"; exit 1 then.`,
     )
     .action(async (_options: unknown, command: Command) => {
       const globals = globalOptions(command)
