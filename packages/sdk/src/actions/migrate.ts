@@ -126,11 +126,12 @@ export async function migrate(
   return result
 }
 
-function fetchPage(client: DmtpClientBase, after?: string): Promise<Page> {
+/** One page of handoffs (`GET /v1/migrations`), a whole one unless `limit` says fewer. */
+export function fetchPage(client: DmtpClientBase, after?: string, limit = PAGE): Promise<Page> {
   return authedRequest(client, {
     method: 'GET',
     path: '/v1/migrations',
-    query: after ? { limit: PAGE, after } : { limit: PAGE },
+    query: after ? { limit, after } : { limit },
     schema: migrationsResponseSchema,
   })
 }

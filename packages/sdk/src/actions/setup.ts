@@ -10,7 +10,6 @@ import {
   createKeyBundle,
   generateDmtpKeys,
   keyBundleResponseSchema,
-  migrationsResponseSchema,
   putKeyBundleResponseSchema,
   type WalletScheme,
   wrapDmtpKeys,
@@ -20,7 +19,7 @@ import { authedRequest, serverInfo } from '../_session.js'
 import type { DmtpClientBase } from '../client.js'
 import { supportsWalletEncryption } from '../wallets/resolve-wallet.js'
 import { bundleByCid } from './get-key-bundle.js'
-import { type MigrateParameters, migrate } from './migrate.js'
+import { fetchPage, type MigrateParameters, migrate } from './migrate.js'
 
 export type SetupParameters = {
   /** How to protect the private keys; defaults to `eth_decrypt` when the wallet supports it. */
@@ -125,13 +124,7 @@ async function migrateWaiting(
   let waiting = 0
   let done = 0
   try {
-    const listed = await authedRequest(client, {
-      method: 'GET',
-      path: '/v1/migrations',
-      query: { limit: 1 },
-      schema: migrationsResponseSchema,
-    })
-    waiting = listed.remaining
+    waiting = (await fetchPage(client, undefined, 1)).remaining
     if (waiting === 0) return { migrated: 0, remaining: 0 }
     onProgress?.('migrating')
     const result = await migrate(client, {
