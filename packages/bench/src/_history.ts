@@ -3,8 +3,9 @@
  * after ingestion (the sync), where sending a million messages through the API would only measure
  * ingestion again. Rows are what the message path stores: envelope-shaped records (~700 bytes of
  * canonical DAG-JSON with random base64url fields, as a short text message seals to) under their
- * real CIDs, a `messages` row and a `cids` row each, gapless room seqs and room counters. Inbox and
- * user rows are left out: no sync reads them.
+ * real CIDs, a `messages` row and a `cids` row each, gapless room seqs, one stream position each and
+ * the room counters; rooms are 1:1 rooms with their two `room_members` rows. User rows are left
+ * out: no sync reads them.
  *
  * Rows go in through a connection of its own to the server's SQLite file, with a 1 GiB page cache
  * and 100k rows per transaction. Random ids and CIDs land all over their indexes, and each commit
@@ -13,12 +14,12 @@
  * connection and settings are untouched, and the measured sync runs on them.
  */
 import { randomBytes } from 'node:crypto'
-import { cidOfBlock, type Envelope, P2P_SUITE, toBlock } from '@dmtp/protocol'
+import { cidOfBlock, P2P_SUITE, type PairEnvelope, toBlock } from '@dmtp/protocol'
 import type { AppContext } from '@dmtp/server'
 import Database from 'better-sqlite3'
 import { getAddress } from 'viem'
 
-type Room = { id: string; members: [string, string]; keys: [string, string]; count: number }
+type Room = { id: string; members: [string, string]; keys: [string, string]; count: number; lastPos: number }
 
 const ROWS_PER_TRANSACTION = 100_000
 // Generated in small draws that die young: larger ones cost more in garbage collection than they save.
@@ -34,6 +35,8 @@ export class History {
   private readonly insertMessage
   private readonly insertCid
   private readonly updateRoom
+  private readonly updatePos
+  private pos: number
 
   private constructor(
     private readonly ctx: AppContext,
@@ -41,13 +44,15 @@ export class History {
     private readonly rooms: Room[],
   ) {
     this.insertMessage = sqlite.prepare(
-      `insert into messages (id, room_id, seq, sender, receiver, timestamp, cid, envelope, e2ee, received_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+      `insert into messages (id, room_id, seq, pos, kind, type, sender, receiver, timestamp, cid, envelope, e2ee, received_at)
+       values (?, ?, ?, ?, 'envelope', 'message', ?, ?, ?, ?, ?, 1, ?)`,
     )
     this.insertCid = sqlite.prepare(
       `insert into cids (cid, kind, room_id, address, created_at) values (?, 'message', ?, null, ?)`,
     )
-    this.updateRoom = sqlite.prepare('update rooms set message_count = ? where id = ?')
+    this.updateRoom = sqlite.prepare('update rooms set seq = ?, last_pos = ? where id = ?')
+    this.updatePos = sqlite.prepare("update counters set value = ? where name = 'pos'")
+    this.pos = (sqlite.prepare("select value from counters where name = 'pos'").get() as { value: number }).value
   }
 
   /** Opens `roomCount` 1:1 rooms between distinct wallets. */
@@ -61,14 +66,22 @@ export class History {
     sqlite.pragma(`cache_size = -${CACHE_KIB}`)
     const rooms = Array.from({ length: roomCount }, (): Room => {
       const members = [randomAddress(), randomAddress()].sort() as [string, string]
-      return { id: randomBytes(16).toString('base64url'), members, keys: [randomCid(), randomCid()], count: 0 }
+      return { id: randomBytes(16).toString('base64url'), members, keys: [randomCid(), randomCid()], count: 0, lastPos: 0 }
     })
     const insertRoom = sqlite.prepare(
-      `insert into rooms (id, kind, member_a, member_b, message_count, created_at) values (?, 'p2p', ?, ?, 0, ?)`,
+      `insert into rooms (id, type, description, announce, direct_key, seq, member_count, log_index, last_pos, created_at)
+       values (?, 'p2p', '', 0, ?, 0, 2, 0, 0, ?)`,
+    )
+    const insertMember = sqlite.prepare(
+      `insert into room_members (room_id, address, status, role, joined_seq, joined_pos, banned, read_seq)
+       values (?, ?, 'member', 'member', 0, 0, 0, 0)`,
     )
     const now = new Date().toISOString()
     sqlite.transaction(() => {
-      for (const room of rooms) insertRoom.run(room.id, room.members[0], room.members[1], now)
+      for (const room of rooms) {
+        insertRoom.run(room.id, room.members.join(':'), now)
+        for (const member of room.members) insertMember.run(room.id, member)
+      }
     })()
     return new History(ctx, sqlite, rooms)
   }
@@ -82,16 +95,18 @@ export class History {
         for (let done = 0; done < rows; done += ROWS_PER_DRAW) {
           const batch = this.generate(Math.min(ROWS_PER_DRAW, rows - done), now)
           for (const { room, envelope: e, cid, text } of batch) {
-            this.insertMessage.run(e.id, e.room, ++room.count, e.sender, e.receiver, e.timestamp, cid, text, now)
+            room.lastPos = ++this.pos
+            this.insertMessage.run(e.id, e.room, ++room.count, room.lastPos, e.sender, e.receiver, e.timestamp, cid, text, now)
             this.insertCid.run(cid, e.room, now)
           }
         }
-        for (const room of this.rooms) this.updateRoom.run(room.count, room.id)
+        for (const room of this.rooms) this.updateRoom.run(room.count, room.lastPos, room.id)
+        this.updatePos.run(this.pos)
       })()
     }
   }
 
-  private generate(count: number, now: string): { room: Room; envelope: Envelope; cid: string; text: string }[] {
+  private generate(count: number, now: string): { room: Room; envelope: PairEnvelope; cid: string; text: string }[] {
     const pool = randomBytes(count * BYTES_PER_MESSAGE)
     const batch = []
     for (let i = 0; i < count; i++) {
@@ -104,7 +119,7 @@ export class History {
       const fromA = (pool[at + 2] as number) < 128
       const ciphertextBytes = CIPHERTEXT_MIN + ((pool[at + 3] as number) % CIPHERTEXT_SPREAD)
       at += 4
-      const envelope: Envelope = {
+      const envelope: PairEnvelope = {
         v: 1,
         suite: P2P_SUITE,
         id: take(16),

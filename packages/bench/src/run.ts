@@ -5,14 +5,16 @@
  *
  * Every scenario gets a fresh server process on embedded defaults (SQLite, in-process pub/sub),
  * but the sync benchmark, whose server runs in this process so it can grow the history directly
- * in the database.
+ * in the database. The group benchmarks share one server process, which writes their members'
+ * keys and sessions into its database before they start (`scenarios/groups.ts`).
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { type Child, startChild } from './_child.js'
 import { round } from './_stats.js'
-import { sqliteInsertFloor, wsEchoFloor } from './scenarios/floors.js'
+import { sqliteInsertFloor, wsBroadcastFloor, wsEchoFloor } from './scenarios/floors.js'
+import { groupBenchmarks } from './scenarios/groups.js'
 import { type MigrationResult, migrationCost, migrationCosts } from './scenarios/migration.js'
 import { deliveryLatency, p2pThroughput } from './scenarios/p2p.js'
 import { serverOnly } from './scenarios/server-only.js'
@@ -34,6 +36,8 @@ async function withServer<T>(fn: (url: string) => Promise<T>): Promise<T> {
 }
 
 log(`DMTP bench on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}${quick ? ' (quick)' : ''}`)
+// The 1-minute load average before and after: other work on a shared host moves every figure.
+const loadBefore = round(os.loadavg()[0] as number, 2)
 
 log('floor: SQLite inserts…')
 const sqlite = sqliteInsertFloor({ rows: Math.round(100_000 * scale), batch: 512 })
@@ -53,6 +57,31 @@ const p2p = await withServer((url) => p2pThroughput(url, { pairs: 8, messages: M
 
 log('delivery latency at 500 messages/s…')
 const latency = await withServer((url) => deliveryLatency(url, { pairs: 4, rate: 500, seconds: quick ? 2 : 6 }))
+
+// Quick runs make the rooms smaller: the keys named 1000 and 10k then hold the figures at 200 and 2,000.
+const groupSize = quick ? 200 : 1_000
+const joins = quick ? 2_000 : 10_000
+log(`groups: a public room of ${groupSize.toLocaleString('en-US')} members online, then ${joins.toLocaleString('en-US')} joins…`)
+const groups = await groupBenchmarks({
+  members: groupSize,
+  latencySends: quick ? 50 : 200,
+  warmupSends: quick ? 10 : 20,
+  pipelined: quick ? 200 : 300,
+  window: 16,
+  storedMessages: quick ? 500 : 2_000,
+  storageRounds: 4,
+  joins,
+})
+log('floor: WebSocket broadcast…')
+const broadcastServer: Child<{ port: number }> = await startChild('./broadcast-server.js')
+const broadcast = await wsBroadcastFloor(broadcastServer, {
+  connections: groupSize,
+  messages: groups.throughput.messages,
+  window: groups.throughput.window,
+  frameBytes: groups.latency.frameBytes,
+  paced: groups.latency.sends,
+})
+await broadcastServer.stop()
 
 const migrationRuns = quick ? 1 : 3
 log(`pattern β: migrating 10,000 relayed messages${migrationRuns > 1 ? `, ${migrationRuns} times` : ''}…`)
@@ -91,6 +120,7 @@ const result = {
     memoryGiB: round(os.totalmem() / 2 ** 30, 0),
     node: process.version,
     quick,
+    loadAverage: { before: loadBefore, after: round(os.loadavg()[0] as number, 2) },
   },
   p2p_acked_msgs_per_s: p2p.msgsPerSecond,
   server_only_msgs_per_s: replay.msgsPerSecond,
@@ -98,6 +128,11 @@ const result = {
   delivery_p99_ms: latency.p99,
   floor_ws_echo_per_s: echo.perSecond,
   floor_sqlite_inserts_per_s: sqlite.perSecond,
+  group_fanout_1000_p99_ms: groups.latency.p99,
+  group_fanout_deliveries_per_s: groups.throughput.deliveriesPerSecond,
+  floor_ws_broadcast_per_s: broadcast.perSecond,
+  group_msg_bytes_per_member: groups.storage.ratio,
+  public_join_10k_ms: groups.join.ms,
   sync_ms_10k_on_1m: largeSync.ms,
   sync_bytes_10k_on_1m: largeSync.bytes,
   flat_manifest_bytes_at_1m: syncAtLargest.flatBytes,
@@ -113,6 +148,8 @@ const result = {
     server_only_vs_ws_echo: round(replay.msgsPerSecond / echo.perSecond, 3),
     server_only_vs_sqlite_inserts: round(replay.msgsPerSecond / sqlite.perSecond, 3),
     p2p_vs_server_only: round(p2p.msgsPerSecond / replay.msgsPerSecond, 3),
+    group_fanout_vs_ws_broadcast: round(groups.throughput.deliveriesPerSecond / broadcast.perSecond, 3),
+    group_fanout_vs_ws_echo: round(groups.throughput.deliveriesPerSecond / echo.perSecond, 3),
   },
   details: {
     p2p,
@@ -120,6 +157,8 @@ const result = {
     latency,
     echo,
     sqlite,
+    groups,
+    broadcast,
     sync: sync.steps,
     syncSetup: { seeding: sync.seeding, seconds: sync.seconds },
     migration,
@@ -145,6 +184,7 @@ const rows: [string, string, string][] = [
   ['floor_sqlite_inserts_per_s', String(result.floor_sqlite_inserts_per_s), 'bare prepared inserts, 512 per transaction, WAL'],
   ['server_only / ws echo', String(result.ratios.server_only_vs_ws_echo), ''],
   ['server_only / sqlite inserts', String(result.ratios.server_only_vs_sqlite_inserts), ''],
+  ...groupRows(),
   [
     'sync_ms_10k_on_1m',
     String(result.sync_ms_10k_on_1m),
@@ -195,6 +235,61 @@ const rows: [string, string, string][] = [
       : 'skipped',
   ],
 ]
+/** The group rows: each figure, then what it is read against (the floors, the room of 2). */
+function groupRows(): [string, string, string][] {
+  const { latency, throughput, storage, join } = groups
+  const count = (n: number) => n.toLocaleString('en-US')
+  const members = `${count(latency.members)} members`
+  const size = quick ? ` (quick: ${members})` : ''
+  const reads = (key: 'membersPageMs' | 'sendMs') =>
+    `at ${count(join.big.members)} members; ${join.small[key]} ms at ${count(join.small.members)}, ${join.page[key]} ms at ${count(join.page.members)}`
+  return [
+    [
+      'group_fanout_1000_p99_ms',
+      String(result.group_fanout_1000_p99_ms),
+      `send frame → last of ${members} online, ${latency.sends} paced sends; p50 ${latency.p50}, max ${latency.max}, first member p50 ${latency.firstP50} (target ≤ 100)${size}`,
+    ],
+    [
+      '  server part',
+      String(latency.serverWriteP99),
+      `publish → every socket written, timed in the server process: p99 (p50 ${latency.serverWriteP50})`,
+    ],
+    [
+      '  floor: bare ws broadcast',
+      String(broadcast.lastP99),
+      `a frame as large to the same sockets, one at a time, to the last: p99 (p50 ${broadcast.lastP50})`,
+    ],
+    [
+      'group_fanout_deliveries_per_s',
+      String(result.group_fanout_deliveries_per_s),
+      `${throughput.messages} sends, ${throughput.window} in flight, to ${members}: ${count(throughput.delivered)}/${count(throughput.expected)} frames; server ${throughput.serverCpuUsPerDelivery} µs CPU each, ${throughput.messagesPerCommit} messages per commit (target ≥ 25,000)${size}`,
+    ],
+    [
+      'floor_ws_broadcast_per_s',
+      String(result.floor_ws_broadcast_per_s),
+      `bare ws fan-out, same sockets, frame size, window; server ${broadcast.serverCpuUsPerDelivery} µs CPU each, ${broadcast.framesPerFlush} frames per batch`,
+    ],
+    ['group fan-out / ws broadcast', String(result.ratios.group_fanout_vs_ws_broadcast), ''],
+    [
+      'group fan-out / ws echo',
+      String(result.ratios.group_fanout_vs_ws_echo),
+      'an echo is a frame in and one out; a delivery one out',
+    ],
+    [
+      'group_msg_bytes_per_member',
+      String(result.group_msg_bytes_per_member),
+      `database bytes per message: ${storage.big.bytesPerMessage} at ${count(storage.big.members)} members / ${storage.small.bytesPerMessage} at 2, ${count(storage.big.messages)} messages each (target ≤ 1.2)`,
+    ],
+    [
+      'public_join_10k_ms',
+      String(result.public_join_10k_ms),
+      `${count(join.joins)} signed joins through the API, ${join.concurrency} in flight (${join.joinsPerSecond}/s)${quick ? ` (quick: ${count(join.joins)})` : ''}`,
+    ],
+    ['  members page, limit 100', `${join.big.membersPageMs} ms`, `median of 20 ${reads('membersPageMs')}`],
+    ['  send, POST /v1/messages', `${join.big.sendMs} ms`, `median of 50 ${reads('sendMs')}`],
+  ]
+}
+
 /** "; median of a/b/c" when there were several runs. */
 function runsNote(runsMs: number[]): string {
   return runsMs.length > 1 ? `; median of ${runsMs.join('/')}` : ''
@@ -209,6 +304,8 @@ function perMessage(large: MigrationResult, small: MigrationResult, key: 'server
 const width = Math.max(...rows.map((row) => row[0].length))
 const table = [
   ...rows.map(([name, value, note]) => `${name.padEnd(width)}  ${value.padStart(10)}  ${note}`),
+  '',
+  `load average (1 min): ${result.machine.loadAverage.before} before, ${result.machine.loadAverage.after} after, on ${os.cpus().length} cores`,
   '',
   `sync cost${quick ? ' (quick: history up to 100k, so the 1m keys above are at 100k)' : ''}, ${sync.seconds} s with the setup:`,
   syncTable(sync.steps),

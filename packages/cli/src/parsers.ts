@@ -3,7 +3,7 @@
  * 2); a malformed wallet address is bad input to the API (`invalid_request`), like the SDK's own
  * checks, so scripts see the same code whichever layer caught it.
  */
-import { addressInputSchema } from '@dmtp/protocol'
+import { addressInputSchema, idSchema } from '@dmtp/protocol'
 import { InvalidArgumentError } from 'commander'
 import { CliError } from './errors.js'
 
@@ -21,6 +21,16 @@ export function parseAddress(value: string): string {
     code: 'invalid_request',
     message: `"${value}" is not a wallet address: ${parsed.error.issues[0]?.message ?? 'invalid'}.`,
   })
+}
+
+/**
+ * For an option given once per address (`--member A --member B`): collects them, checksummed.
+ * @throws {CliError} `invalid_request` when one is not an address.
+ * @example
+ * command.option('--member <address>', 'who (repeat for several)', collectAddress)
+ */
+export function collectAddress(value: string, previous: string[] = []): string[] {
+  return [...previous, parseAddress(value)]
 }
 
 /**
@@ -62,4 +72,31 @@ export function parsePositiveInt(value: string): number {
 export function parseServerUrl(value: string): string {
   if (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)) return value
   throw new InvalidArgumentError('Expected an http:// or https:// URL.')
+}
+
+/**
+ * A room id (`--room`) or message id (`--id`): 16 bytes, base64url (22 characters).
+ * @throws {CliError} `invalid_request` when it is not one, like a malformed address.
+ * @example
+ * parseId('AGWwcmrhX9BHfF0JejIEqg') // 'AGWwcmrhX9BHfF0JejIEqg'
+ */
+export function parseId(value: string): string {
+  if (idSchema.safeParse(value).success) return value
+  throw new CliError({ code: 'invalid_request', message: `"${value}" is not a DMTP id (22 base64url characters).` })
+}
+
+const DURATION_UNITS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+
+/**
+ * A duration such as `30s`, `10m`, `2h` or `7d` (`--for`).
+ * @returns milliseconds.
+ * @throws {InvalidArgumentError} unless a whole number above 0 followed by s, m, h or d.
+ * @example
+ * parseDuration('10m') // 600000
+ */
+export function parseDuration(value: string): number {
+  const match = /^(\d+)([smhd])$/.exec(value)
+  const ms = match ? Number(match[1]) * DURATION_UNITS[match[2] as keyof typeof DURATION_UNITS] : Number.NaN
+  if (ms > 0 && Number.isSafeInteger(ms)) return ms
+  throw new InvalidArgumentError('Expected a duration such as 30s, 10m, 2h or 7d.')
 }

@@ -8,8 +8,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { Command, Option } from 'commander'
 import { apiKeyCommand } from './commands/apikey.js'
+import { editCommand } from './commands/edit.js'
+import { groupCommand } from './commands/group.js'
 import { migrateCommand } from './commands/migrate.js'
+import { pinCommand } from './commands/pin.js'
+import { reactCommand } from './commands/react.js'
 import { readCommand } from './commands/read.js'
+import { recallCommand } from './commands/recall.js'
 import { recoverCommand } from './commands/recover.js'
 import { sendCommand } from './commands/send.js'
 import { serveCommand } from './commands/serve.js'
@@ -29,7 +34,7 @@ const { version } = JSON.parse(fs.readFileSync(new URL('../package.json', import
  */
 export function createProgram(): Command {
   const program = new Command('dmtp')
-    .description('DMTP: wallet-to-wallet end-to-end encrypted messaging')
+    .description('DMTP: wallet-to-wallet messaging: end-to-end encrypted 1:1, public rooms and private groups')
     .version(version)
     .option('--json', 'machine output: JSON on stdout; errors as {"error":{"code","message"}} on stderr')
     .addOption(
@@ -53,10 +58,17 @@ Examples:
   $ dmtp send --to 0xB0b… gm                     send an end-to-end encrypted message
   $ dmtp migrate                                 make messages sent before your setup end-to-end
   $ dmtp read --with 0xB0b…                      the conversation, decrypted here
-  $ dmtp read --follow                           new messages as they arrive
+  $ dmtp read --follow                           new messages as they arrive, every room
+  $ dmtp group create --name x --type public     a public room (not end-to-end encrypted)
+  $ dmtp group search builders                   find public rooms, then: dmtp group join --room ID
+  $ dmtp send --room AGWw… gm                    post in a room (--reply-to ID: a reply)
+  $ dmtp read --room AGWw…                       a room's history, with reactions and edits
+  $ dmtp react --room AGWw… --id 3h5J… 👍         also: dmtp edit, dmtp recall, dmtp pin
+  $ dmtp group mute --room AGWw… --member 0xB0b… --for 30m
+                                                 moderation, roles, members: see dmtp group --help
   $ dmtp whois 0xB0b…                            someone's keys, verified here
-  $ dmtp verify                                  check the server against the chain
-  $ dmtp recover --room ID --out history.json    rebuild a conversation from chain + blocks
+  $ dmtp verify                                  check the server against the chain (--room ID: one room)
+  $ dmtp recover --room ID --out history.json    rebuild a room's history from chain + blocks
   $ dmtp apikey create --name "My dApp"           an API key for a dApp (operator, on the server's data)
 
 Exit status: 0 on success, 1 on an error, 2 on a usage error. Set DMTP_DEBUG=1 for stack traces.`,
@@ -67,6 +79,11 @@ Exit status: 0 on success, 1 on an error, 2 on a usage error. Set DMTP_DEBUG=1 f
     sendCommand(),
     migrateCommand(),
     readCommand(),
+    reactCommand(),
+    editCommand(),
+    recallCommand(),
+    pinCommand(),
+    groupCommand(),
     whoisCommand(),
     verifyCommand(),
     recoverCommand(),

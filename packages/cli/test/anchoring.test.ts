@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, onTestFinished, test } from 'vitest'
-import { json, newUser, TestServer } from './_util.js'
+import { json, newUser, setUp, TestServer } from './_util.js'
 
 async function conversation() {
   const server = await TestServer.create({ chain: true })
@@ -69,6 +69,41 @@ describe('dmtp verify and recover (sqlite, anvil)', () => {
     const half = await alice.run(['verify', '--json', '--registry', chain?.registry as string])
     expect(half.code).toBe(1)
     expect(json(half.stderr)).toMatchObject({ error: { code: 'invalid_request' } })
+  })
+
+  test('behavior: verify and recover a group: its messages and its membership log', { timeout: 240_000 }, async () => {
+    await using server = await TestServer.create({ chain: true })
+    const [alice, bob] = [newUser(server), newUser(server)]
+    await setUp(server, alice, bob)
+    const { room } = json((await alice.run(['group', 'create', '--name', 'anchored', '--type', 'public', '--json'])).stdout)
+    expect((await bob.run(['group', 'join', '--room', room])).code).toBe(0)
+    for (const text of ['one', 'two']) expect((await alice.run(['send', '--room', room, text])).code).toBe(0)
+    await server.ctx.anchoring.syncNow()
+
+    const verified = await bob.run(['verify', '--room', room, '--json'])
+    expect(verified).toMatchObject({ code: 0 })
+    // Two log entries (create, join) and two messages.
+    expect(json(verified.stdout)).toMatchObject({ anchored: 4, pending: 0, missing: 0, altered: 0, ok: true })
+    expect((await bob.run(['verify', '--room', room])).stdout).toMatch(/^OK: 4 anchored, 0 pending, 0 missing, 0 altered\n/)
+    const stranger = newUser(server)
+    await setUp(server, stranger)
+    const notMine = await stranger.run(['verify', '--room', room, '--json'])
+    expect(notMine).toMatchObject({ code: 1, stdout: '' })
+    expect(json(notMine.stderr)).toEqual({ error: { code: 'not_member', message: 'You are not a member of this room.' } })
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmtp-recover-'))
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }))
+    const out = path.join(dir, 'group.json')
+    const recovered = await bob.run(['recover', '--room', room, '--out', out, '--json'])
+    expect(recovered).toMatchObject({ code: 0 })
+    expect(json(recovered.stdout)).toEqual({ room, recovered: 4, unavailable: [], out })
+    const history = json(fs.readFileSync(out, 'utf8'))
+    expect(history.map((m: { type: string; text: string }) => [m.type, m.text])).toEqual([
+      ['system', expect.stringContaining('created the public room "anchored"')],
+      ['system', expect.stringContaining('joined')],
+      ['message', 'one'],
+      ['message', 'two'],
+    ])
   })
 
   test('behavior: recover writes the history from chain + blocks after the database is deleted', async () => {

@@ -58,7 +58,7 @@ describe('dmtp errors', () => {
     const missing = await runCli(['send', 'hi', '--json'])
     expect(missing).toMatchObject({ code: 2, stdout: '' })
     expect(missing.stderr).toMatchInlineSnapshot(`
-      "{"error":{"code":"usage","message":"required option '--to <address>' not specified"}}
+      "{"error":{"code":"usage","message":"pass --to <address> or --room <id> (one of them)"}}
       "
     `)
     const early = await runCli(['--server', 'ftp://example.com', 'whois', STRANGER, '--json'])

@@ -1,9 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { DIALECTS, json, newUser, rowCounts, runCli, STRANGER, TestServer } from './_util.js'
+import { CLIENT_DIALECTS, json, newUser, rowCounts, runCli, STRANGER, TestServer } from './_util.js'
 
-describe.each(DIALECTS)('dmtp (%s)', (dialect) => {
+describe.each(CLIENT_DIALECTS)('dmtp (%s)', (dialect) => {
   test('default: setup, send, read a conversation, reply, read the inbox', async () => {
     await using server = await TestServer.create({ dialect })
     const alice = newUser(server)
@@ -31,7 +31,23 @@ describe.each(DIALECTS)('dmtp (%s)', (dialect) => {
     const read = await bob.run(['read', '--with', alice.address, '--json'])
     expect(read).toMatchObject({ code: 0, stderr: '' })
     expect(json(read.stdout)).toEqual([
-      { id, room, sender: alice.address, receiver: bob.address, text: 'hello bob 👋', timestamp: expect.any(String), e2ee: true },
+      {
+        id,
+        room,
+        sender: alice.address,
+        receiver: bob.address,
+        text: 'hello bob 👋',
+        timestamp: expect.any(String),
+        e2ee: true,
+        status: 'ok',
+        type: 'message',
+        replyTo: null,
+        mentions: [],
+        reactions: [],
+        edited: false,
+        recalled: false,
+        pinned: false,
+      },
     ])
 
     const reply = await bob.run(['send', '--to', alice.address.toLowerCase(), 'hi', 'alice'])
@@ -39,14 +55,16 @@ describe.each(DIALECTS)('dmtp (%s)', (dialect) => {
     expect(reply.stdout).toMatch(new RegExp(`^Sent \\S+ to ${alice.address} \\(end-to-end encrypted\\)\\n$`))
 
     const inbox = await alice.run(['read', '--json'])
-    expect(json(inbox.stdout).map((m: { sender: string; text: string }) => [m.sender, m.text])).toEqual([
-      [alice.address, 'hello bob 👋'],
-      [bob.address, 'hi alice'],
+    expect(json(inbox.stdout).map((m: { type: string; sender: string; text: string }) => [m.type, m.sender, m.text])).toEqual([
+      ['message', alice.address, 'hello bob 👋'],
+      ['message', bob.address, 'hi alice'],
     ])
     const human = await alice.run(['read'])
     expect(human.stdout.split('\n')).toEqual([
-      expect.stringMatching(new RegExp(`^\\[\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\] ${alice.address} → ${bob.address}: hello bob 👋$`)),
-      expect.stringMatching(new RegExp(`^\\[\\S+\\] ${bob.address} → ${alice.address}: hi alice$`)),
+      expect.stringMatching(
+        new RegExp(`^\\[\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\] ${id} ${alice.address} → ${bob.address}: hello bob 👋$`),
+      ),
+      expect.stringMatching(new RegExp(`^\\[\\S+\\] [\\w-]{22} ${bob.address} → ${alice.address}: hi alice$`)),
       '',
     ])
   })

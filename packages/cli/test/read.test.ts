@@ -1,14 +1,22 @@
+import { createClient, privateKeyWallet } from '@dmtp/sdk'
 import { describe, expect, test } from 'vitest'
-import { DIALECTS, json, newUser, TestServer } from './_util.js'
+import { CLIENT_DIALECTS, json, newUser, setUp, TestServer } from './_util.js'
 
-describe.each(DIALECTS)('dmtp read (%s)', (dialect) => {
-  test('behavior: --limit keeps the newest messages', async () => {
+describe.each(CLIENT_DIALECTS)('dmtp read (%s)', (dialect) => {
+  test('behavior: --limit keeps the newest messages, though other rooms take stream positions in between', async () => {
     await using server = await TestServer.create({ dialect })
     const alice = newUser(server)
     const bob = newUser(server)
     await alice.run(['setup'])
     await bob.run(['setup'])
-    for (const text of ['one', 'two', 'three']) await alice.run(['send', '--to', bob.address, text])
+    // Stream cursors are server-wide: carol's messages to dave leave gaps in bob's.
+    const [carol, dave] = [newUser(server), newUser(server)]
+    await setUp(server, carol, dave)
+    const carolSdk = createClient({ server: server.url, wallet: privateKeyWallet(carol.key) })
+    for (const text of ['one', 'two', 'three']) {
+      await alice.run(['send', '--to', bob.address, text])
+      for (let i = 0; i < 3; i++) await carolSdk.send(dave.address, `not for bob ${i}`)
+    }
     const texts = async (args: string[]) => json((await bob.run([...args, '--json'])).stdout).map((m: { text: string }) => m.text)
     expect(await texts(['read', '--with', alice.address, '--limit', '2'])).toEqual(['two', 'three'])
     expect(await texts(['read', '--limit', '1'])).toEqual(['three'])

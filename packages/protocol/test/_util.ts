@@ -1,7 +1,8 @@
 /**
  * Shared helpers for the protocol package's integration tests: where the published vectors live,
- * the backends every vector runs against, fixtures for envelopes and key bundles, and a helper
- * that checks every case of a vector file and reports all failures (with their ids) at once.
+ * the backends every vector runs against, fixtures for envelopes, key bundles, room actors, room
+ * events and signed envelopes, and a helper that checks every case of a vector file and reports all
+ * failures (with their ids) at once.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
@@ -10,13 +11,21 @@ import {
   type CryptoBackend,
   createKeyBundle,
   createWebCryptoBackend,
+  type DmtpKeys,
   deriveConversationKey,
-  type Envelope,
   type EnvelopeHeader,
   generateDmtpKeys,
   type KeyBundle,
+  type MessageContent,
   nobleBackend,
+  type PairEnvelope,
+  type RoomEvent,
+  type RoomEventBody,
+  SIGNED_SUITE,
+  type SignedEnvelopeHeader,
   sealEnvelope,
+  sealSignedEnvelope,
+  signRoomEvent,
   toBase64Url,
   toBlock,
   wrapDmtpKeys,
@@ -159,7 +168,70 @@ export async function makeConversation(backend: CryptoBackend = nodeCryptoBacken
 }
 
 /** A valid, sealed envelope. */
-export async function makeEnvelope(backend: CryptoBackend = nodeCryptoBackend): Promise<Envelope> {
+export async function makeEnvelope(backend: CryptoBackend = nodeCryptoBackend): Promise<PairEnvelope> {
   const { aliceKeys, key, header } = await makeConversation(backend)
   return sealEnvelope(backend, { header, content: { type: 'text', text: 'gm' }, key, signingKey: aliceKeys.ed25519.secretKey })
+}
+
+/** A room's actor: a fresh wallet address, DMTP keys, and the CID naming its key bundle. */
+export type RoomActor = { address: string; keys: DmtpKeys; actorKey: string }
+
+export async function makeRoomActor(backend: CryptoBackend = nodeCryptoBackend): Promise<RoomActor> {
+  const { address } = testWallet()
+  // Room code never reads the bundle itself, only its CID: a stand-in block names it.
+  return { address, keys: await generateDmtpKeys(backend), actorKey: toBlock({ bundle: address }).cid }
+}
+
+/** A valid, signed room event of `body`'s type (by a fresh actor in a fresh room unless given). */
+export async function makeRoomEvent(
+  body: RoomEventBody = { type: 'join' },
+  {
+    backend = nodeCryptoBackend,
+    actor,
+    room = toBase64Url(backend.randomBytes(16)),
+    at = new Date().toISOString(),
+    basis = 0,
+  }: { backend?: CryptoBackend; actor?: RoomActor; room?: string; at?: string; basis?: number } = {},
+): Promise<RoomEvent> {
+  const signer = actor ?? (await makeRoomActor(backend))
+  return signRoomEvent(backend, {
+    event: {
+      v: 1,
+      id: toBase64Url(backend.randomBytes(16)),
+      room,
+      actor: signer.address,
+      actorKey: signer.actorKey,
+      at,
+      basis,
+      ...body,
+    } as Parameters<typeof signRoomEvent>[1]['event'],
+    signingKey: signer.keys.ed25519.secretKey,
+  })
+}
+
+/** A valid message of a room without E2EE (`dmtp-signed-v1`), its content block, and its sender. */
+export async function makeSignedEnvelope(
+  backend: CryptoBackend = nodeCryptoBackend,
+  {
+    content = { type: 'text', text: 'gm' },
+    header = {},
+  }: { content?: MessageContent; header?: Partial<SignedEnvelopeHeader> } = {},
+) {
+  const sender = await makeRoomActor(backend)
+  const sealed = await sealSignedEnvelope(backend, {
+    header: {
+      v: 1,
+      suite: SIGNED_SUITE,
+      id: toBase64Url(backend.randomBytes(16)),
+      room: toBase64Url(backend.randomBytes(16)),
+      sender: sender.address,
+      senderKey: sender.actorKey,
+      timestamp: new Date().toISOString(),
+      logHead: toBlock({ entry: 'head' }).cid,
+      ...header,
+    },
+    content,
+    signingKey: sender.keys.ed25519.secretKey,
+  })
+  return { ...sealed, sender }
 }

@@ -290,11 +290,11 @@ describe('cidSchema', () => {
   })
 })
 
-// Text a person can send: up to MAX_TEXT_LENGTH UTF-16 units, any code points.
+// Text a person can send: 1 to MAX_TEXT_LENGTH UTF-16 units, any code points.
 const text = fc.oneof(
-  fc.string({ unit: 'binary', maxLength: 64 }),
-  fc.string({ unit: 'grapheme-ascii', maxLength: MAX_TEXT_LENGTH, size: 'max' }),
-  fc.string({ unit: 'binary', maxLength: MAX_TEXT_LENGTH / 2, size: 'max' }),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
+  fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: MAX_TEXT_LENGTH, size: 'max' }),
+  fc.string({ unit: 'binary', minLength: 1, maxLength: MAX_TEXT_LENGTH / 2, size: 'max' }),
   fc.constant('x'.repeat(MAX_TEXT_LENGTH)),
   fc.constant('🦊'.repeat(MAX_TEXT_LENGTH / 2)),
 )

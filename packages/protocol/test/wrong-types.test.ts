@@ -1,13 +1,40 @@
 /**
- * The shared wrong-type table (test/_wrong-types.ts) against every backend's byte-taking methods
- * and the record schemas. Byte checks must throw TypeError (not bytes) or RangeError (wrong
- * length) with the house message `"<title>" expected …`; `ed25519Verify` must answer false, never
- * throw; the strict zod schemas must reject every wrong value and every unknown field.
+ * The shared wrong-type table (test/_wrong-types.ts) against every backend's byte-taking methods,
+ * the protocol functions that sign or verify with a key they are given, and the record schemas.
+ * Byte checks must throw TypeError (not bytes) or RangeError (wrong length) with the house message
+ * `"<title>" expected …`; verifying must answer false, never throw; the strict zod schemas must
+ * reject every wrong value and every unknown field.
  */
-import { type CryptoBackend, envelopeSchema, keyBundleSchema } from '@dmtp/protocol'
+import {
+  type CryptoBackend,
+  decodeMessageContent,
+  envelopeSchema,
+  InvalidContentError,
+  keyBundleSchema,
+  logEntrySchema,
+  roomEventSchema,
+  SIGNED_SUITE,
+  type SignedEnvelopeHeader,
+  sealSignedEnvelope,
+  signedEnvelopeSchema,
+  signRoomEvent,
+  toBlock,
+  verifyEnvelopeSignature,
+  verifyRoomEventSignature,
+} from '@dmtp/protocol'
 import { beforeAll, describe, expect, test } from 'vitest'
 import type { z } from 'zod'
-import { backends, collectFailures, describeError, makeEnvelope, makeKeyBundle, settle } from './_util.js'
+import {
+  backends,
+  collectFailures,
+  describeError,
+  makeEnvelope,
+  makeKeyBundle,
+  makeRoomActor,
+  makeRoomEvent,
+  makeSignedEnvelope,
+  settle,
+} from './_util.js'
 import { type WrongType, wrongNonBytes, wrongTypes } from './_wrong-types.js'
 
 type ByteArgument = { title: string; position: number; table: readonly WrongType[] }
@@ -97,6 +124,110 @@ describe('ed25519Verify', () => {
     })
   }
 })
+
+/** The protocol's own functions that sign with, or verify against, a key they are given. */
+describe('signRoomEvent', () => {
+  for (const backend of backends) {
+    test(`behavior: ${backend.name} rejects ${wrongTypes.length} wrong-typed signing keys with "secretKey" expected …`, async () => {
+      const actor = await makeRoomActor(backend)
+      const { signature: _signature, ...event } = await makeRoomEvent({ type: 'join' }, { backend, actor })
+      const sign = (signingKey: unknown) => settle(() => signRoomEvent(backend, { event, signingKey: signingKey as Uint8Array }))
+      expect((await sign(actor.keys.ed25519.secretKey)).ok).toBe(true)
+      const failures = await collectFailures(
+        wrongTypes,
+        (entry) => `signingKey = ${entry.title}`,
+        async (entry) => rejectsAsByteCheck(await sign(entry.value), entry, 'secretKey'),
+      )
+      expect(failures).toEqual([])
+    })
+  }
+})
+
+describe('sealSignedEnvelope', () => {
+  for (const backend of backends) {
+    test(`behavior: ${backend.name} rejects ${wrongTypes.length} wrong-typed signing keys with "secretKey" expected …`, async () => {
+      const actor = await makeRoomActor(backend)
+      const header: SignedEnvelopeHeader = {
+        v: 1,
+        suite: SIGNED_SUITE,
+        id: 'AAECAwQFBgcICQoLDA0ODw',
+        room: 'EBESExQVFhcYGRobHB0eHw',
+        sender: actor.address,
+        senderKey: actor.actorKey,
+        timestamp: '2026-06-01T12:00:00.000Z',
+        logHead: toBlock({ entry: 1 }).cid,
+      }
+      const seal = (signingKey: unknown) =>
+        settle(() => sealSignedEnvelope(backend, { header, content: { type: 'none' }, signingKey: signingKey as Uint8Array }))
+      expect((await seal(actor.keys.ed25519.secretKey)).ok).toBe(true)
+      const failures = await collectFailures(
+        wrongTypes,
+        (entry) => `signingKey = ${entry.title}`,
+        async (entry) => rejectsAsByteCheck(await seal(entry.value), entry, 'secretKey'),
+      )
+      expect(failures).toEqual([])
+    })
+  }
+})
+
+describe('verifyRoomEventSignature', () => {
+  for (const backend of backends) {
+    test(`behavior: ${backend.name} returns false for ${wrongTypes.length} wrong-typed public keys, never throws`, async () => {
+      const actor = await makeRoomActor(backend)
+      const event = await makeRoomEvent({ type: 'leave' }, { backend, actor })
+      expect(await verifyRoomEventSignature(backend, event, actor.keys.ed25519.publicKey)).toBe(true)
+      const failures = await collectFailures(
+        wrongTypes,
+        (entry) => `publicKey = ${entry.title}`,
+        async (entry) => answersFalse(await settle(() => verifyRoomEventSignature(backend, event, entry.value as Uint8Array))),
+      )
+      expect(failures).toEqual([])
+    })
+  }
+})
+
+describe('verifyEnvelopeSignature', () => {
+  for (const backend of backends) {
+    test(`behavior: ${backend.name} returns false for a signed envelope and ${wrongTypes.length} wrong-typed public keys, never throws`, async () => {
+      const { envelope, sender } = await makeSignedEnvelope(backend)
+      expect(await verifyEnvelopeSignature(backend, envelope, sender.keys.ed25519.publicKey)).toBe(true)
+      const failures = await collectFailures(
+        wrongTypes,
+        (entry) => `senderPublicKey = ${entry.title}`,
+        async (entry) => answersFalse(await settle(() => verifyEnvelopeSignature(backend, envelope, entry.value as Uint8Array))),
+      )
+      expect(failures).toEqual([])
+    })
+  }
+})
+
+describe('decodeMessageContent', () => {
+  test(`behavior: rejects ${wrongNonBytes.length} values that are not bytes with InvalidContentError`, async () => {
+    const failures = await collectFailures(
+      wrongNonBytes,
+      (entry) => entry.title,
+      async (entry) => {
+        const out = await settle(() => decodeMessageContent(entry.value as Uint8Array))
+        if (out.ok) return `returned ${JSON.stringify(out.value)}`
+        if (!(out.error instanceof InvalidContentError)) return `threw ${describeError(out.error)}`
+      },
+    )
+    expect(failures).toEqual([])
+  })
+})
+
+function rejectsAsByteCheck(out: Awaited<ReturnType<typeof settle>>, entry: WrongType, title: string): string | undefined {
+  if (out.ok) return 'accepted'
+  const [Expected, kind] = entry.kind === 'type' ? [TypeError, 'TypeError'] : [RangeError, 'RangeError']
+  if (!(out.error instanceof Expected) || !out.error.message.startsWith(`"${title}" expected `)) {
+    return `threw ${describeError(out.error)}; expected a ${kind} starting "${title}" expected`
+  }
+}
+
+function answersFalse(out: Awaited<ReturnType<typeof settle>>): string | undefined {
+  if (!out.ok) return `threw ${describeError(out.error)}`
+  if (out.value !== false) return `returned ${String(out.value)}`
+}
 
 /** A value's JS type, finer than typeof: arrays, null, NaN, dates and each typed array differ. */
 const jsType = (value: unknown) =>
@@ -203,6 +334,38 @@ function schemaSuite(
 }
 
 schemaSuite('envelopeSchema', envelopeSchema, makeEnvelope, [])
+schemaSuite('envelopeSchema (signed suite)', envelopeSchema, async () => (await makeSignedEnvelope()).envelope, [])
+schemaSuite('signedEnvelopeSchema', signedEnvelopeSchema, async () => (await makeSignedEnvelope()).envelope, [])
+schemaSuite(
+  'roomEventSchema (create)',
+  roomEventSchema,
+  () =>
+    makeRoomEvent({ type: 'create', roomType: 'private', name: 'Crew', description: 'Who sails', announce: false, avatar: null }),
+  [],
+)
+schemaSuite(
+  'roomEventSchema (ban)',
+  roomEventSchema,
+  () =>
+    makeRoomEvent({ type: 'ban', members: ['0x0000000000000000000000000000000000000007'], until: null, removeMessages: true }),
+  [],
+)
+schemaSuite(
+  'logEntrySchema',
+  logEntrySchema,
+  async () => {
+    const event = await makeRoomEvent({
+      type: 'create',
+      roomType: 'public',
+      name: 'Crew',
+      description: '',
+      announce: true,
+      avatar: null,
+    })
+    return { v: 1, room: event.room, seq: 1, index: 1, prev: null, event }
+  },
+  [{ field: 'event', extras: { note: 'hi' } }],
+)
 schemaSuite('keyBundleSchema', keyBundleSchema, makeKeyBundle, [
   { field: 'DMTPpubKey', extras: { secp256k1: 'AAAA' } },
   { field: 'DMTPpriKey', extras: { note: 'hi' } },

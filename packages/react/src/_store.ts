@@ -5,7 +5,18 @@
  * without opening its own connection.
  * @internal
  */
-import type { DecryptedMessage, DmtpClient, MigrateReturnType, SendReturnType, SetupStep, StreamEvent } from '@dmtp/sdk'
+import type {
+  DecryptedMessage,
+  DmtpClient,
+  MessageType,
+  MigrateReturnType,
+  PostResult,
+  SendParameters,
+  SendReturnType,
+  SetupStep,
+  StreamEvent,
+} from '@dmtp/sdk'
+import { isAddress, sameAddress } from './_messages.js'
 import { DMTPNotConnectedError } from './errors.js'
 
 export type ConnectStatus = {
@@ -30,18 +41,31 @@ export type ConnectionStateReturnType = {
   reason?: string | undefined
 }
 
+/** What the app just changed about a room through the hooks (the stream brings the log entry after). */
+export type RoomChange = 'created' | 'joined' | 'left' | 'deleted' | 'updated' | 'members'
+
 /**
- * Events the provider fans out: the SDK's stream events, plus
- * - `sent`: a message this app just sent (built from the send result; its stream echo, with the
- *   same id, replaces it),
+ * Events the provider fans out: the SDK's stream events (every position of every room of the
+ * wallet: messages, actions, and membership-log entries as `type: 'system'`), plus
+ * - `sent`: a message or action this app just posted (built from the post result; its stream
+ *   echo, with the same id, replaces it),
  * - `migrated`: relayed messages were made end-to-end (pattern β), so views holding them refetch,
- * - `read`: the app marked a conversation read.
+ * - `read`: the app moved a room's read marker,
+ * - `room`: the app changed a room (created, joined, left, moderated…), so views of it refetch.
  */
 export type DMTPEvent =
   | StreamEvent
   | { type: 'sent'; message: DecryptedMessage }
   | { type: 'migrated'; count: number }
-  | { type: 'read'; peer: string; seq: number }
+  | { type: 'read'; room: string; seq: number }
+  | { type: 'room'; room: string; change: RoomChange }
+
+/** A message action the hooks post (`client.react/edit/recall/pin`). */
+export type MessageAction =
+  | { type: 'react' | 'unreact'; emoji: string }
+  | { type: 'edit'; text: string }
+  | { type: 'recall' }
+  | { type: 'pin' | 'unpin' }
 
 const INITIAL_STATUS: ConnectStatus = {
   isConnectDMTP: false,
@@ -58,6 +82,8 @@ export class DmtpStore {
   private readonly stateListeners = new Set<() => void>()
   private readonly eventListeners = new Set<(event: DMTPEvent) => void>()
   private connecting: Promise<void> | undefined
+  /** 1:1 rooms being opened (or opened), by lower-case peer address. */
+  private readonly opening = new Map<string, Promise<string>>()
   private migrating: Promise<MigrateReturnType> | undefined
 
   constructor(
@@ -134,36 +160,116 @@ export class DmtpStore {
     return this.migrating
   }
 
-  /** Sends, then announces the message at once (the stream's echo replaces it by id). */
-  send = async (text: string, to: string): Promise<SendReturnType> => {
+  /** The connected wallet's address; throws `DMTPNotConnectedError` before `connectDMTP()` finished. */
+  me(): string {
     const { isConnectDMTP, address } = this.status
     if (!isConnectDMTP || !address) throw new DMTPNotConnectedError()
-    const result = await this.client.send(to, text)
-    // The SDK checksummed the receiver when it looked up the room; reuse its spelling.
-    const receiver = [...this.client.state.rooms].find(([, room]) => room === result.room)?.[0] ?? to
+    return address
+  }
+
+  /**
+   * A room id, or the 1:1 room with an address (opened on first contact). Views of one room ask
+   * at once (its messages, its description); they share one request.
+   */
+  roomOf(roomOrPeer: string): Promise<string> {
+    if (!isAddress(roomOrPeer)) return Promise.resolve(roomOrPeer)
+    const key = roomOrPeer.toLowerCase()
+    let opening = this.opening.get(key)
+    if (!opening) {
+      opening = this.client.openDirect(roomOrPeer)
+      this.opening.set(key, opening)
+      // A failure is not remembered: the next view asks again.
+      opening.catch(() => this.opening.delete(key))
+    }
+    return opening
+  }
+
+  /** Sends to an address (1:1) or a room, then announces the message at once (the stream's echo replaces it by id). */
+  send = async (
+    text: string,
+    to: string,
+    options: Pick<SendParameters, 'replyTo' | 'mentions'> = {},
+  ): Promise<SendReturnType> => {
+    this.me()
+    const result = await this.client.send(to, text, options)
+    this.emitPosted(result, { type: 'message', ref: options.replyTo ?? null, text, mentions: options.mentions ?? [] })
+    return result
+  }
+
+  /** Posts a reaction, edit, recall or pin on message `id` of `room`, and announces it at once. */
+  act = async (room: string, id: string, action: MessageAction): Promise<PostResult> => {
+    this.me()
+    let result: PostResult
+    let recallOthers = false
+    switch (action.type) {
+      case 'react':
+      case 'unreact':
+        result = await this.client.react(room, id, action.emoji, { remove: action.type === 'unreact' })
+        break
+      case 'edit':
+        result = await this.client.edit(room, id, action.text)
+        break
+      case 'recall':
+        result = await this.client.recall(room, id)
+        // The server accepted it, so the wallet may recall this message whoever wrote it; the
+        // stream's echo, checked against the log, replaces this local copy.
+        recallOthers = true
+        break
+      case 'pin':
+      case 'unpin':
+        result = await this.client.pin(room, id, { unpin: action.type === 'unpin' })
+        break
+    }
+    this.emitPosted(result, {
+      type: action.type,
+      ref: id,
+      text: action.type === 'edit' ? action.text : null,
+      emoji: 'emoji' in action ? action.emoji : null,
+      recallOthers,
+    })
+    return result
+  }
+
+  /** Runs a room action of the SDK (join, moderation…), then tells the views of that room. */
+  changeRoom = async <T>(room: string, change: RoomChange, run: () => Promise<T>): Promise<T> => {
+    this.me()
+    const result = await run()
+    this.emit({ type: 'room', room, change })
+    return result
+  }
+
+  markRead = async (roomOrPeer: string, seq: number): Promise<void> => {
+    this.me()
+    const room = await this.roomOf(roomOrPeer)
+    await this.client.markRead(room, seq)
+    this.emit({ type: 'read', room, seq })
+  }
+
+  private emitPosted(result: PostResult, fields: Partial<DecryptedMessage> & { type: MessageType; ref: string | null }): void {
+    const me = this.me()
+    const pair = this.client.state.roomInfo.get(result.room)?.pair
     this.emit({
       type: 'sent',
       message: {
         id: result.id,
         room: result.room,
-        sender: address,
-        receiver,
+        sender: me,
+        receiver: pair?.find((address) => !sameAddress(address, me)) ?? null,
         // @NOTE The signed timestamp is inside the envelope; the echo brings it.
         timestamp: result.receivedAt,
         receivedAt: result.receivedAt,
         cid: result.cid,
         seq: result.seq,
         e2ee: result.e2ee,
-        text,
+        text: null,
+        emoji: null,
+        mentions: [],
+        event: null,
+        recallOthers: false,
         status: 'ok',
+        ...fields,
       },
     })
-    return result
-  }
-
-  markRead = async (peer: string, seq: number): Promise<void> => {
-    await this.client.markRead(peer, seq)
-    this.emit({ type: 'read', peer, seq })
   }
 
   /** Opens the shared stream and fans its events out; returns the function that closes it. */

@@ -14,7 +14,11 @@ describe('exports', () => {
         "useConversations",
         "useDMTPClient",
         "useDMTPEvent",
+        "useMembers",
         "useMessages",
+        "useRoom",
+        "useRooms",
+        "useSearchRooms",
         "useSendMessage",
         "localStorageStorage",
       ]

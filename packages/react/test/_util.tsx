@@ -4,7 +4,7 @@
  */
 import { nodeCryptoBackend } from '@dmtp/protocol/node'
 import type { SendReturnType } from '@dmtp/sdk'
-import { memoryStorage, privateKeyWallet, type WebSocketLike } from '@dmtp/sdk'
+import { createClient, memoryStorage, privateKeyWallet, type WebSocketLike } from '@dmtp/sdk'
 import { act, renderHook, waitFor } from '@testing-library/react'
 import { type ReactNode, StrictMode } from 'react'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
@@ -16,11 +16,15 @@ import {
   useConnectDMTP,
   useConnectionState,
   useConversations,
+  useMembers,
   useMessages,
+  useRoom,
+  useRooms,
+  useSearchRooms,
   useSendMessage,
 } from '../src/index.js'
 
-export { TestServer } from '../../server/test/_util.js'
+export { DIALECTS, TestServer } from '../../server/test/_util.js'
 
 export type Wallet = { key: `0x${string}`; address: string; wrapper: (props: { children: ReactNode }) => ReactNode }
 
@@ -47,16 +51,24 @@ export function wallet(server: string, options: Partial<DMTPProviderProps> & { s
   return { key, address: privateKeyToAccount(key).address, wrapper }
 }
 
-/** Every hook at once, as one app would use them. */
-export function renderApp(wallet: Wallet, peer?: string, options: { pageSize?: number } = {}) {
+/**
+ * Every hook at once, as one app would use them; `peer` is the room the chat, room and members
+ * hooks show (a room id, or a wallet address for 1:1).
+ */
+export function renderApp(wallet: Wallet, peer?: string, options: { pageSize?: number; membersPageSize?: number } = {}) {
   const sent: SendReturnType[] = []
   const errors: UseSendMessageErrorType[] = []
   const hook = renderHook(
-    ({ peer }: { peer: string | undefined }) => ({
+    ({ peer, search }: { peer: string | undefined; search?: string | undefined }) => ({
       connect: useConnectDMTP(),
       connection: useConnectionState(),
       conversations: useConversations(),
+      rooms: useRooms(),
+      room: useRoom(peer),
+      // 1:1 rooms have fixed members and no log: the members hook is for groups.
+      members: useMembers(peer?.startsWith('0x') ? undefined : peer, { pageSize: options.membersPageSize }),
       chat: useMessages(peer, options),
+      search: useSearchRooms(search),
       send: useSendMessage(
         (result) => sent.push(result),
         (error) => errors.push(error),
@@ -68,6 +80,13 @@ export function renderApp(wallet: Wallet, peer?: string, options: { pageSize?: n
 }
 
 export type App = ReturnType<typeof renderApp>
+
+/** A Node SDK user (no React), set up. */
+export async function sdkUser(server: string) {
+  const client = createClient({ server, wallet: privateKeyWallet(generatePrivateKey()), crypto: nodeCryptoBackend })
+  await client.setup()
+  return Object.assign(client, { address: (await client.getWallet()).address })
+}
 
 /** Connects and waits for the stream. */
 export async function connect(app: App): Promise<void> {
@@ -85,4 +104,15 @@ export function until(check: () => boolean | undefined, timeout = 10_000): Promi
   )
 }
 
+/** The texts of the chat's plain messages (1:1 views hold no system lines). */
 export const texts = (app: App) => app.result.current.chat.messages.map((m) => m.text)
+
+/** The folded timeline, one line per entry: `system: …`, or the text with its edits, reactions, recall. */
+export const lines = (app: App) =>
+  app.result.current.chat.timeline.map((m) => {
+    if (m.type === 'system') return `system: ${m.text}`
+    if (m.status !== 'ok') return `${m.type} (${m.status})`
+    if (m.recalled) return '(recalled)'
+    const reactions = m.reactions.map((r) => ` ${r.emoji}${r.count}${r.mine ? '*' : ''}`).join('')
+    return `${m.text}${m.edited ? ' (edited)' : ''}${m.pinned ? ' (pinned)' : ''}${reactions}`
+  })

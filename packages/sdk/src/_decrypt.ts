@@ -1,26 +1,59 @@
 /**
- * Turns a message record from the server into what an app shows. The server is not trusted: the
- * record's CID is recomputed, both key bundles are fetched by CID and verified, and the ciphertext
- * is authenticated by AES-GCM under the pair key. A message that fails any check is
- * returned with a status saying why, never with text.
+ * Turns a record from the server (a message, a message action, or a membership-log entry) into
+ * what an app shows. The server is not trusted: the record's CID is recomputed, key bundles are
+ * fetched by CID and verified, and then
+ *
+ * - a 1:1 message is authenticated by AES-GCM under the pair key (only the two wallets can
+ *   derive it, and the associated data binds every header field, so the tag proves the peer
+ *   wrote it; checking the Ed25519 signature as well would double the cost for nothing);
+ * - a message of a room without E2EE is checked against its sender's Ed25519 signature (anyone
+ *   could have written the bytes), its content against the CID the envelope names, and its
+ *   sender against the room's replayed log: a member, allowed and not muted at that position,
+ *   having seen a log head this client knows;
+ * - a log entry is checked by the log replay (`_room-log.ts`).
+ *
+ * A record that fails any check comes back with a status saying why, never with text.
  * @internal
  */
 import {
+  checkMessageContent,
+  contentMatches,
+  contentTypeOf,
+  type Envelope,
+  envelopeType,
+  hasPermission,
+  type LogRecord,
   type MessageContent,
   type MessageRecord,
   MIGRATED_SUITE,
   openEnvelope,
+  type PairEnvelope,
+  planRoomAction,
   RELAY_SUITE,
+  type RoomActionType,
+  type RoomEvent,
+  type RoomRecord,
+  SIGNED_SUITE,
+  type SignedEnvelope,
   toBlock,
   verifyAuthor,
+  verifyEnvelopeSignature,
 } from '@dmtp/protocol'
 import { conversationKey, ownKeys } from './_keyring.js'
+import { roomLog } from './_room-log.js'
+import { systemLine } from './_system-line.js'
 import { bundleByCid } from './actions/get-key-bundle.js'
 import type { DmtpClientBase } from './client.js'
 
 /**
  * `awaiting_migration`: relayed to this wallet before it set up (pattern β), not yet made end to end.
  * `invalid_author`: a migrated message whose sender signature does not match its text.
+ * `invalid_signature`: not signed by the sender (or actor) it names.
+ * `not_member`, `forbidden`, `muted`: its sender was not a member, lacked the permission, or was
+ * muted at that position of the room (the server should have refused it).
+ * `unknown_log_head`: its sender saw a membership log this client is not shown.
+ * `invalid_log`: a log entry the replay refused (broken chain, or an event the rules forbid).
+ * `withheld`: the server holds no content for it (a recall shows as such on the message).
  */
 export type MessageStatus =
   | 'ok'
@@ -30,54 +63,108 @@ export type MessageStatus =
   | 'undecryptable'
   | 'awaiting_migration'
   | 'invalid_author'
+  | 'invalid_signature'
+  | 'not_member'
+  | 'forbidden'
+  | 'muted'
+  | 'unknown_log_head'
+  | 'invalid_log'
+  | 'withheld'
+
+/** What a position of a room is: a message, an action on one, or a system line (membership log). */
+export type MessageType = RoomActionType | 'system'
 
 export type DecryptedMessage = {
   id: string
   room: string
   sender: string
-  receiver: string
+  /** The other wallet of a 1:1 message; null in groups. */
+  receiver: string | null
   /** The sender's clock, as signed. */
   timestamp: string
   /** The server's clock when it stored the message. */
   receivedAt: string
   cid: string
-  /** Position in the room, from 1. */
+  /** Position in the room, from 1 (messages and log entries share it). */
   seq: number
-  /** False for a message relayed through the server's key (pattern β) and not yet migrated. */
+  /** True for end-to-end encrypted messages; false for pattern β (not yet migrated) and rooms without E2EE. */
   e2ee: boolean
-  /** The text, or null when `status` is not `ok`. */
+  type: MessageType
+  /** The message an action acts on, or a message replies to. */
+  ref: string | null
+  /** The text (messages, edits; for a system line, the line), or null when `status` is not `ok`. */
   text: string | null
+  /** A reaction's emoji. */
+  emoji: string | null
+  mentions: string[]
+  /** The membership-log event of a system line. */
+  event: RoomEvent | null
+  /** A recall by someone who held `recall_others` at that position (they may recall anyone's message). */
+  recallOthers: boolean
   status: MessageStatus
+  /** Why a status other than `ok`, in words, when there is more to say. */
+  problem?: string | undefined
 }
 
-export async function decryptRecord(client: DmtpClientBase, record: MessageRecord): Promise<DecryptedMessage> {
-  const { envelope } = record
-  const base = {
+export async function decryptRecord(client: DmtpClientBase, record: RoomRecord): Promise<DecryptedMessage> {
+  if ('entry' in record) return readLogRecord(client, record)
+  const envelope = record.envelope as Envelope
+  if (envelope.suite !== SIGNED_SUITE) return readPairRecord(client, record, envelope)
+  return readSignedRecord(client, record, envelope)
+}
+
+function messageBase(record: MessageRecord, receiver: string | null) {
+  const envelope = record.envelope as Envelope
+  return {
     id: envelope.id,
     room: envelope.room,
     sender: envelope.sender,
-    receiver: envelope.receiver,
+    receiver,
     timestamp: envelope.timestamp,
     receivedAt: record.receivedAt,
     cid: record.cid,
     seq: record.seq,
-    // From the suite, not from the server's word.
-    e2ee: envelope.suite !== RELAY_SUITE,
+    type: envelopeType(envelope) as MessageType,
+    ref: envelope.ref ?? null,
+    event: null,
+    recallOthers: false,
   }
-  const fail = (status: MessageStatus): DecryptedMessage => ({ ...base, text: null, status })
+}
+
+function withContent(base: ReturnType<typeof messageBase> & { e2ee: boolean }, content: MessageContent): DecryptedMessage {
+  return {
+    ...base,
+    text: content.type === 'text' ? content.text : null,
+    emoji: content.type === 'reaction' ? content.emoji : null,
+    mentions: content.type === 'text' ? (content.mentions ?? []) : [],
+    status: 'ok',
+  }
+}
+
+function failed(
+  base: ReturnType<typeof messageBase> & { e2ee: boolean },
+  status: MessageStatus,
+  problem?: string,
+): DecryptedMessage {
+  return { ...base, text: null, emoji: null, mentions: [], status, ...(problem ? { problem } : {}) }
+}
+
+async function readPairRecord(client: DmtpClientBase, record: MessageRecord, envelope: PairEnvelope): Promise<DecryptedMessage> {
+  // From the suite, not from the server's word.
+  const base = { ...messageBase(record, envelope.receiver), e2ee: envelope.suite !== RELAY_SUITE }
   const [wallet, crypto] = await Promise.all([client.getWallet(), client.getCrypto()])
   const mine = envelope.sender === wallet.address
-  if (!mine && envelope.receiver !== wallet.address) return fail('not_for_me')
-  if (toBlock(envelope, crypto.sha256).cid !== record.cid) return fail('altered')
+  if (!mine && envelope.receiver !== wallet.address) return failed(base, 'not_for_me')
+  if (toBlock(envelope, crypto.sha256).cid !== record.cid) return failed(base, 'altered')
   // Our own message, echoed: the CID matched what we sent, so every byte is what we signed.
-  const sentText = mine ? client.state.sent.get(record.cid) : undefined
-  if (sentText !== undefined) {
+  const sent = mine ? client.state.sent.get(record.cid) : undefined
+  if (sent !== undefined) {
     client.state.sent.delete(record.cid)
-    return { ...base, text: sentText, status: 'ok' }
+    return withContent(base, sent)
   }
   // A relayed message (pattern β) is encrypted to the server's key: its receiver cannot read it
   // until it is migrated, its sender can (the peer key of the pair is the server's).
-  if (envelope.suite === RELAY_SUITE && !mine) return fail('awaiting_migration')
+  if (envelope.suite === RELAY_SUITE && !mine) return failed(base, 'awaiting_migration')
   const ownCid = mine ? envelope.senderKey : envelope.receiverKey
   const peerAddress = envelope.suite === RELAY_SUITE ? undefined : mine ? envelope.receiver : envelope.sender
   const peerCid = mine ? envelope.receiverKey : envelope.senderKey
@@ -86,25 +173,22 @@ export async function decryptRecord(client: DmtpClientBase, record: MessageRecor
   try {
     ;[keys, peer] = await Promise.all([ownKeys(client, ownCid), bundleByCid(client, peerCid, peerAddress)])
   } catch {
-    return fail('unknown_key')
+    return failed(base, 'unknown_key')
   }
-  // No Ed25519 check here: the server verified the signature on ingestion, and in a 1:1 room the
-  // AES-GCM tag under the pair key already proves the message comes from the peer (only the two
-  // wallets can derive that key; the AAD binds sender, receiver, room, time and both key ids).
-  // Checking the signature again would double the receive cost for no added assurance.
   let content: MessageContent
   try {
     const key = await conversationKey(client, { cid: ownCid, keys, address: wallet.address }, peer)
     content = await openEnvelope(crypto, { envelope, key })
   } catch {
-    return fail('undecryptable')
+    return failed(base, 'undecryptable')
   }
   // A migrated message was re-encrypted by its receiver: the sender's own signature inside proves
   // the sender wrote exactly this text, whatever the server did while it could read it.
   if (envelope.suite === MIGRATED_SUITE) {
-    const author = content.author
+    const author = content.type === 'text' ? content.author : undefined
     const authorKey = author ? await bundleByCid(client, author.key, envelope.sender).catch(() => undefined) : undefined
     const authentic =
+      content.type === 'text' &&
       author !== undefined &&
       authorKey !== undefined &&
       (await verifyAuthor(crypto, {
@@ -112,7 +196,95 @@ export async function decryptRecord(client: DmtpClientBase, record: MessageRecor
         sig: author.sig,
         publicKey: authorKey.ed25519,
       }))
-    if (!authentic) return fail('invalid_author')
+    if (!authentic) return failed(base, 'invalid_author')
   }
-  return { ...base, text: content.text, status: 'ok' }
+  return withContent(base, content)
+}
+
+async function readSignedRecord(
+  client: DmtpClientBase,
+  record: MessageRecord,
+  envelope: SignedEnvelope,
+): Promise<DecryptedMessage> {
+  const base = { ...messageBase(record, null), e2ee: false }
+  const crypto = await client.getCrypto()
+  if (toBlock(envelope, crypto.sha256).cid !== record.cid) return failed(base, 'altered')
+  let content: MessageContent | undefined
+  if (record.content !== null && record.content !== undefined) {
+    if (!contentMatches(envelope, record.content, crypto.sha256))
+      return failed(base, 'altered', 'the content is not the block the message names')
+    try {
+      content = checkMessageContent(record.content)
+    } catch {
+      return failed(base, 'altered')
+    }
+    if (content.type !== contentTypeOf(envelopeType(envelope))) return failed(base, 'altered')
+  }
+  const sender = await bundleByCid(client, envelope.senderKey, envelope.sender).catch(() => undefined)
+  if (!sender) return failed(base, 'unknown_key')
+  if (!(await verifyEnvelopeSignature(crypto, envelope, sender.ed25519))) return failed(base, 'invalid_signature')
+  const log = roomLog(client, envelope.room)
+  await log.ensure(record.seq)
+  await log.verifyActor(envelope.sender)
+  const head = log.seqOf(envelope.logHead)
+  if (head === undefined || head >= record.seq) {
+    return failed(base, 'unknown_log_head', 'its sender saw a membership log this client is not shown')
+  }
+  // Who the sender was at this position: the action's own target checks (edit by its author,
+  // recall by its author or a moderator) are the fold's, which holds the target.
+  const type = envelopeType(envelope)
+  const verdict = planRoomAction(log.viewAt(record.seq), {
+    sender: envelope.sender,
+    type,
+    at: envelope.timestamp,
+    target: type === 'message' ? undefined : { sender: envelope.sender, type: 'message', recalled: false },
+    text: content?.type === 'text' ? content.text : undefined,
+  })
+  if (!verdict.ok) {
+    const status = verdict.code === 'muted' || verdict.code === 'forbidden' ? verdict.code : 'not_member'
+    return failed(base, status, verdict.message)
+  }
+  if (!content) return failed(base, 'withheld')
+  const message = withContent(base, content)
+  if (type === 'recall')
+    message.recallOthers = hasPermission(
+      log.viewAt(record.seq).room,
+      log.viewAt(record.seq).member(envelope.sender).role,
+      'recall_others',
+    )
+  return message
+}
+
+async function readLogRecord(client: DmtpClientBase, record: LogRecord): Promise<DecryptedMessage> {
+  const { event } = record.entry
+  const base = {
+    id: event.id,
+    room: record.entry.room,
+    sender: event.actor,
+    receiver: null,
+    timestamp: event.at,
+    receivedAt: record.receivedAt,
+    cid: record.cid,
+    seq: record.seq,
+    e2ee: false,
+    type: 'system' as const,
+    ref: null,
+    emoji: null,
+    mentions: [],
+    event,
+    recallOthers: false,
+  }
+  const log = roomLog(client, record.entry.room)
+  await log.receive(record)
+  await log.ensure(record.seq + 1)
+  if (log.cidAt(record.seq) !== record.cid) {
+    return { ...base, text: null, status: 'invalid_log', problem: 'the membership log does not hold this entry' }
+  }
+  await log.verifyActor(event.actor)
+  const problem = log.problemAt(record.seq)
+  if (problem) {
+    const status = problem.includes('signature') ? 'invalid_signature' : 'invalid_log'
+    return { ...base, text: null, status, problem }
+  }
+  return { ...base, text: systemLine(event), status: 'ok' }
 }

@@ -2,7 +2,15 @@
  * `createClient({ server, wallet })`: the client holds config, a transport and caches; actions
  * are plain functions `(client, params)` in `actions/`, also bound as methods for convenience.
  */
-import { type CryptoBackend, type DmtpKeys, detectCryptoBackend, type ServerInfo } from '@dmtp/protocol'
+import {
+  type CryptoBackend,
+  type DmtpKeys,
+  detectCryptoBackend,
+  type MessageContent,
+  type Room,
+  type ServerInfo,
+} from '@dmtp/protocol'
+import type { RoomLog } from './_room-log.js'
 import type { VerifiedKeyBundle } from './actions/get-key-bundle.js'
 import { WalletRequiredError } from './errors.js'
 import { type ClientStorage, memoryStorage } from './storage.js'
@@ -46,11 +54,16 @@ export type ClientState = {
   /** Current bundle CID of each peer, with when it was fetched. */
   currentOf: Map<string, { cid: string; at: number }>
   conversationKeys: Map<string, Promise<Uint8Array>>
+  /** The 1:1 room with each peer. */
   rooms: Map<string, string>
+  /** What this client knows of rooms (type, pair), by id. */
+  roomInfo: Map<string, Room>
+  /** Each room's membership log, replayed here. */
+  roomLogs: Map<string, RoomLog>
   /** The open stream, which `send` uses when connected. */
   socket: StreamSocket | undefined
-  /** Texts of messages this client sent, by CID, until their echo comes back on the stream. */
-  sent: Map<string, string>
+  /** Contents of 1:1 messages this client sent, by CID, until their echo comes back on the stream. */
+  sent: Map<string, MessageContent>
 }
 
 export type DmtpClientBase = {
@@ -93,6 +106,8 @@ export function createClientBase(parameters: CreateClientParameters): DmtpClient
       currentOf: new Map(),
       conversationKeys: new Map(),
       rooms: new Map(),
+      roomInfo: new Map(),
+      roomLogs: new Map(),
       socket: undefined,
       sent: new Map(),
     },

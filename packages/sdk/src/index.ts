@@ -3,9 +3,18 @@
  */
 
 export type { ChainTarget } from './_chain.js'
-export type { DecryptedMessage, MessageStatus } from './_decrypt.js'
+export type { DecryptedMessage, MessageStatus, MessageType } from './_decrypt.js'
 export type { ProgressReporter } from './_manifests.js'
+export type { PostResult } from './_post.js'
+export type { LogProblem } from './_room-log.js'
+export { shortAddress, systemLine } from './_system-line.js'
+export { type AnswerJoinRequestParameters, answerJoinRequest } from './actions/answer-join-request.js'
 export { type ConversationSummary, type ConversationsReturnType, conversations } from './actions/conversations.js'
+export { type CreateRoomParameters, type CreateRoomReturnType, createRoom } from './actions/create-room.js'
+export { type DefineRoleParameters, defineRole } from './actions/define-role.js'
+export { type DeleteRoomParameters, deleteRoom } from './actions/delete-room.js'
+export { type EditParameters, edit } from './actions/edit.js'
+export { type FoldMessagesParameters, foldMessages, type MessageView, type Reaction } from './actions/fold-messages.js'
 export { type GetInboxParameters, type GetInboxReturnType, getInbox } from './actions/get-inbox.js'
 export {
   type GetKeyBundleParameters,
@@ -13,15 +22,30 @@ export {
   getKeyBundle,
   type KeyAnchorStatus,
 } from './actions/get-key-bundle.js'
+export { type GetMembersParameters, type GetMembersReturnType, getMembers, type VerifiedMember } from './actions/get-members.js'
 export { type GetMessagesParameters, type GetMessagesReturnType, getMessages } from './actions/get-messages.js'
+export { type GetRoomParameters, type GetRoomReturnType, getRoom } from './actions/get-room.js'
+export { type GetRoomLogParameters, type GetRoomLogReturnType, getRoomLog, type RoomLogEvent } from './actions/get-room-log.js'
+export { type GetRoomsReturnType, getRooms, type RoomSummary } from './actions/get-rooms.js'
+export { type InviteParameters, invite } from './actions/invite.js'
+export { type JoinRoomParameters, type JoinRoomReturnType, joinRoom } from './actions/join-room.js'
+export { type LeaveRoomParameters, leaveRoom } from './actions/leave-room.js'
 export { type MarkReadParameters, markRead } from './actions/mark-read.js'
 export { type MigrateParameters, type MigrateReturnType, migrate } from './actions/migrate.js'
+export { type ModerateParameters, type ModerationAction, moderate } from './actions/moderate.js'
+export { type OpenDirectParameters, type OpenDirectReturnType, openDirect } from './actions/open-direct.js'
+export { type PinParameters, pin } from './actions/pin.js'
+export { type ReactParameters, react } from './actions/react.js'
+export { type RecallParameters, recall } from './actions/recall.js'
 export { type RecoveredMessage, type RecoverParameters, type RecoverReturnType, recover } from './actions/recover.js'
+export { type SearchRoomsParameters, type SearchRoomsReturnType, searchRooms } from './actions/search-rooms.js'
 export { type SendErrorType, type SendParameters, type SendReturnType, send } from './actions/send.js'
+export { type SetRoleParameters, setRole } from './actions/set-role.js'
 export { type SetupErrorType, type SetupParameters, type SetupReturnType, type SetupStep, setup } from './actions/setup.js'
 export { type SignInReturnType, signIn } from './actions/sign-in.js'
 export { signOut } from './actions/sign-out.js'
 export { type StreamEvent, type StreamParameters, type StreamReturnType, stream } from './actions/stream.js'
+export { type UpdateRoomParameters, updateRoom } from './actions/update-room.js'
 export {
   type MessageCheck,
   NotAnchoredError,

@@ -31,5 +31,5 @@ export async function openApiKeyAdmin(config: ServerConfig, clock: Clock = syste
     throw error
   }
   const close = () => database.destroy()
-  return { apiKeys: new ApiKeyService(database, config.apiKeys, clock), close, [Symbol.asyncDispose]: close }
+  return { apiKeys: new ApiKeyService({ database, config: config.apiKeys, clock }), close, [Symbol.asyncDispose]: close }
 }

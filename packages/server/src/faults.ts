@@ -1,7 +1,8 @@
 /**
- * Test-only fault injection (`DMTP_TEST_CRASH_AT`): the process dies at once at a named point, as
- * a kill -9 or a power cut would, so tests can show every multi-step process resumes correctly.
- * Unset in production; each point is a single comparison.
+ * Named points of multi-step work (anchoring, pattern β) where a test can kill the server, as a
+ * kill -9 or a power cut would, to show every step resumes correctly. Production passes no
+ * checkpoint: each point is a call to a function that does nothing. Tests that need a crash pass
+ * `crashAt(point)` through `AppContextOverrides.checkpoint`.
  */
 export const CRASH_POINTS = [
   'manifest-stored',
@@ -14,8 +15,13 @@ export const CRASH_POINTS = [
 
 export type CrashPoint = (typeof CRASH_POINTS)[number]
 
-export type Faults = { crashAt: CrashPoint | undefined }
+export type Checkpoint = (point: CrashPoint) => void
 
-export function crashIfArmed(faults: Faults, point: CrashPoint): void {
-  if (faults.crashAt === point) process.kill(process.pid, 'SIGKILL')
+export const noCheckpoint: Checkpoint = () => {}
+
+/** A checkpoint that kills this process at `point` (tests only). */
+export function crashAt(point: CrashPoint): Checkpoint {
+  return (reached) => {
+    if (reached === point) process.kill(process.pid, 'SIGKILL')
+  }
 }

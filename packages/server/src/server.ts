@@ -37,6 +37,9 @@ export class Server {
         // CIDs with longer hashes (sha2-512) exceed Fastify's default of 100 characters.
         routerOptions: { maxParamLength: 256 },
         trustProxy: false,
+        // Streams are told 1001 first (ws/index.ts); an upgraded socket whose peer never finishes
+        // the close handshake would otherwise hold `close()` for ws's 30 s close timeout.
+        forceCloseConnections: true,
       }).withTypeProvider<ZodTypeProvider>()
       app.setValidatorCompiler(validatorCompiler)
       // The API speaks JSON only: without this, Fastify's built-in text/plain parser would turn a

@@ -1,7 +1,8 @@
 /**
  * A DMTP server in its own process (from the built `dist`), for tests that must kill it the hard
  * way. It keeps its port across restarts so clients and key bundles (which name the domain) stay
- * valid. `npm test` builds before testing, so `dist` is current.
+ * valid. `npm test` builds before testing, so `dist` is current. `DMTP_TEST_CRASH_AT=<point>`
+ * makes it kill itself at that checkpoint (faults.ts), as a kill -9 there would.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -12,10 +13,11 @@ import { fileURLToPath } from 'node:url'
 const SERVER_DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url))
 
 const SCRIPT = `
-const { readEnv, envToConfig, envToSecrets, Server } = await import(process.env.DMTP_SERVER_DIST)
+const { readEnv, envToConfig, envToSecrets, Server, crashAt } = await import(process.env.DMTP_SERVER_DIST)
 const env = readEnv()
 const config = envToConfig(env)
-const server = await Server.create(config, envToSecrets(env, config))
+const point = process.env.DMTP_TEST_CRASH_AT
+const server = await Server.create(config, envToSecrets(env, config), point ? { checkpoint: crashAt(point) } : {})
 const url = await server.start()
 process.stdout.write(JSON.stringify({ url }) + '\\n')
 process.on('SIGTERM', async () => { await server.destroy(); process.exit(0) })

@@ -143,10 +143,13 @@ export const TABLES = [
   'users',
   'key_bundles',
   'rooms',
-  'room_reads',
+  'room_members',
+  'room_roles',
+  'processing_chats',
   'messages',
-  'inbox',
+  'counters',
   'cids',
+  'block_deletions',
   'sessions',
   'auth_nonces',
 ] as const
@@ -210,6 +213,21 @@ export async function databaseText(server: TestServer): Promise<string> {
     parts.push(`-- ${table}`, ...rows.map((row) => JSON.stringify(row)))
   }
   return parts.join('\n')
+}
+
+/**
+ * The stream position (`messages.pos`) of each message or log entry id, in the order given. Stream
+ * cursors are these server-wide positions, so tests read them instead of assuming 1, 2, 3.
+ */
+export async function positionsOf(server: TestServer, ids: readonly string[]): Promise<number[]> {
+  if (ids.length === 0) return []
+  const rows = await server.ctx.database.db.selectFrom('messages').select(['id', 'pos']).where('id', 'in', ids).execute()
+  const byId = new Map(rows.map((row) => [row.id, row.pos]))
+  return ids.map((id) => {
+    const pos = byId.get(id)
+    if (pos === undefined) throw new Error(`positionsOf: no stored message ${id}`)
+    return pos
+  })
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */

@@ -10,10 +10,10 @@ import {
   createSignInMessage,
   type DmtpKeys,
   deriveConversationKey,
-  type Envelope,
   generateDmtpKeys,
   type KeyBundle,
   P2P_SUITE,
+  type P2PEnvelope,
   type ServerFrame,
   sealEnvelope,
   serverFrameSchema,
@@ -187,9 +187,9 @@ export class TestWallet {
   async seal(
     peer: TestWallet,
     text: string,
-    overrides: Partial<Envelope> = {},
+    overrides: Partial<P2PEnvelope> = {},
     { signingKey = this.keys.ed25519.secretKey }: { signingKey?: Uint8Array } = {},
-  ): Promise<Envelope> {
+  ): Promise<P2PEnvelope> {
     const room = overrides.room ?? (await this.openRoom(peer.address))
     const key = await deriveConversationKey(crypto, {
       secretKey: this.keys.x25519.secretKey,
@@ -210,16 +210,16 @@ export class TestWallet {
       receiverKey: peer.bundleCid,
       ...overrides,
     }
-    return sealEnvelope(crypto, { header, content: { type: 'text', text }, key, signingKey })
+    return (await sealEnvelope(crypto, { header, content: { type: 'text', text }, key, signingKey })) as P2PEnvelope
   }
 
-  async send(peer: TestWallet, text: string, overrides: Partial<Envelope> = {}) {
+  async send(peer: TestWallet, text: string, overrides: Partial<P2PEnvelope> = {}) {
     return this.post(await this.seal(peer, text, overrides))
   }
 
   /** POSTs an envelope as it is (sealed earlier, or forged). */
   async post(envelope: unknown, token = this.token) {
-    return api(this.baseUrl, 'POST', '/v1/messages', { token, body: envelope })
+    return api(this.baseUrl, 'POST', '/v1/messages', { token, body: { envelope } })
   }
 }
 

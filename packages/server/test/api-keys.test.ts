@@ -70,7 +70,7 @@ describe.each(DIALECTS)('api keys (%s)', (dialect) => {
   }
 
   const withKey = (key: string, token?: string) =>
-    api(server.url, 'GET', '/v1/conversations', { ...(token ? { token } : {}), headers: { 'x-dmtp-api-key': key } })
+    api(server.url, 'GET', '/v1/rooms', { ...(token ? { token } : {}), headers: { 'x-dmtp-api-key': key } })
 
   test('default: a wallet creates, lists and revokes its keys; a revoked key is refused', async () => {
     const alice = await new TestWallet(server.url).signIn()
@@ -103,7 +103,7 @@ describe.each(DIALECTS)('api keys (%s)', (dialect) => {
     expect(listed.body.apiKeys).toHaveLength(2)
     expect(listed.text).not.toContain(created.body.key)
 
-    expect(await withKey(created.body.key, alice.token)).toMatchObject({ status: 200, body: { conversations: [] } })
+    expect(await withKey(created.body.key, alice.token)).toMatchObject({ status: 200, body: { rooms: [] } })
     // A key needs no session of its own: public routes work with it too.
     expect((await api(server.url, 'POST', '/v1/auth/nonce', { headers: { 'x-dmtp-api-key': created.body.key } })).status).toBe(
       200,
@@ -202,7 +202,7 @@ describe.each(DIALECTS)('api keys (%s)', (dialect) => {
 
     expect((await withKey(other.key, alice.token)).status).toBe(200)
     // Without a key, the wallet is not held back by its dApp's key.
-    expect((await api(server.url, 'GET', '/v1/conversations', { token: alice.token })).status).toBe(200)
+    expect((await api(server.url, 'GET', '/v1/rooms', { token: alice.token })).status).toBe(200)
   })
 
   test('behavior: a wallet cannot see or revoke another wallet’s key', async () => {

@@ -10,7 +10,12 @@ const AUTHED_ROUTES = [
   ['POST', '/v1/auth/revoke'],
   ['PUT', '/v1/keys'],
   ['POST', '/v1/rooms'],
-  ['GET', '/v1/conversations'],
+  ['GET', '/v1/rooms'],
+  ['GET', '/v1/rooms/search'],
+  ['GET', '/v1/rooms/AAAAAAAAAAAAAAAAAAAAAA'],
+  ['POST', '/v1/rooms/AAAAAAAAAAAAAAAAAAAAAA/events'],
+  ['GET', '/v1/rooms/AAAAAAAAAAAAAAAAAAAAAA/log'],
+  ['GET', '/v1/rooms/AAAAAAAAAAAAAAAAAAAAAA/members'],
   ['GET', '/v1/rooms/AAAAAAAAAAAAAAAAAAAAAA/messages'],
   ['POST', '/v1/rooms/AAAAAAAAAAAAAAAAAAAAAA/read'],
   ['POST', '/v1/messages'],
@@ -48,8 +53,8 @@ describe.each(DIALECTS)('auth (%s)', (dialect) => {
       address: alice.address,
       expiresAt: expect.any(String),
     })
-    const conversations = await api(server.url, 'GET', '/v1/conversations', { token: response.body.token })
-    expect(conversations).toMatchObject({ status: 200, body: { conversations: [] } })
+    const rooms = await api(server.url, 'GET', '/v1/rooms', { token: response.body.token })
+    expect(rooms).toMatchObject({ status: 200, body: { rooms: [] } })
   })
 
   test('behavior: a replayed message and signature (same nonce) is refused', async () => {
@@ -174,7 +179,7 @@ describe.each(DIALECTS)('auth (%s)', (dialect) => {
     const revoke = await api(server.url, 'POST', '/v1/auth/revoke', { token: alice.token })
     expect(revoke.status).toBe(204)
     const before = await snapshotDb(server)
-    const reused = await api(server.url, 'GET', '/v1/conversations', { token: alice.token })
+    const reused = await api(server.url, 'GET', '/v1/rooms', { token: alice.token })
     expect(reused.status).toBe(401)
     expect(reused.body).toMatchInlineSnapshot(`
       {
@@ -188,12 +193,12 @@ describe.each(DIALECTS)('auth (%s)', (dialect) => {
     expect(again.status).toBe(401)
     expect(again.body.error.code).toBe('token_revoked')
     expect(await snapshotDb(server)).toEqual(before)
-    expect((await api(server.url, 'GET', '/v1/conversations', { token: other.token })).status).toBe(200)
+    expect((await api(server.url, 'GET', '/v1/rooms', { token: other.token })).status).toBe(200)
   })
 
   test('behavior: a garbage token is refused', async () => {
     for (const token of ['garbage', `dmtp_${'A'.repeat(43)}`, 'dmtp_']) {
-      const response = await api(server.url, 'GET', '/v1/conversations', { token })
+      const response = await api(server.url, 'GET', '/v1/rooms', { token })
       expect(response.status).toBe(401)
       expect(response.body).toMatchInlineSnapshot(`
         {
@@ -275,11 +280,11 @@ describe.each(DIALECTS)('auth expiry (%s)', (dialect) => {
       },
     })
     const alice = await new TestWallet(server.url).signIn()
-    expect((await api(server.url, 'GET', '/v1/conversations', { token: alice.token })).status).toBe(200)
+    expect((await api(server.url, 'GET', '/v1/rooms', { token: alice.token })).status).toBe(200)
     clock.advance(59_000)
-    expect((await api(server.url, 'GET', '/v1/conversations', { token: alice.token })).status).toBe(200)
+    expect((await api(server.url, 'GET', '/v1/rooms', { token: alice.token })).status).toBe(200)
     clock.advance(2_000)
-    const expired = await api(server.url, 'GET', '/v1/conversations', { token: alice.token })
+    const expired = await api(server.url, 'GET', '/v1/rooms', { token: alice.token })
     expect(expired.status).toBe(401)
     expect(expired.body).toMatchInlineSnapshot(`
       {

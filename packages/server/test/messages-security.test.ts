@@ -3,7 +3,7 @@
  * it can prove wrong (forged or altered signature, someone else's name, a room that is not the
  * sender's, stale keys, a far-off clock, a reused id) and stores nothing when it does.
  */
-import { type Envelope, generateDmtpKeys } from '@dmtp/protocol'
+import { generateDmtpKeys, type P2PEnvelope } from '@dmtp/protocol'
 import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { DIALECTS, rowCounts, snapshotDb, TestServer } from './_util.js'
@@ -39,7 +39,7 @@ describe.each(DIALECTS)('messages security (%s)', (dialect) => {
 
   test('default: a sealed message is stored and reaches the receiver', async () => {
     const { alice, bob, room } = await pair()
-    const before = await rowCounts(server, ['messages', 'inbox', 'cids'])
+    const before = await rowCounts(server, ['messages', 'room_members', 'cids'])
     const envelope = await alice.seal(bob, 'hello', { room })
     const response = await alice.post(envelope)
     expect(response.status).toBe(200)
@@ -51,19 +51,41 @@ describe.each(DIALECTS)('messages security (%s)', (dialect) => {
       receivedAt: expect.any(String),
       e2ee: true,
     })
-    expect(await rowCounts(server, ['messages', 'inbox', 'cids'])).toEqual({
+    // Stored once for the room (no row per member), at one stream position.
+    expect(await rowCounts(server, ['messages', 'room_members', 'cids'])).toEqual({
       messages: before.messages + 1,
-      inbox: before.inbox + 2,
+      room_members: before.room_members,
       cids: before.cids + 1,
     })
+    const db = server.ctx.database.db
+    const row = await db
+      .selectFrom('messages')
+      .select(['room_id', 'seq', 'pos', 'kind', 'sender', 'receiver', 'cid', 'e2ee'])
+      .where('id', '=', envelope.id)
+      .executeTakeFirstOrThrow()
+    expect(row).toEqual({
+      room_id: room,
+      seq: 1,
+      pos: expect.any(Number),
+      kind: 'envelope',
+      sender: alice.address,
+      receiver: bob.address,
+      cid: response.body.cid,
+      e2ee: 1,
+    })
+    const roomRow = await db.selectFrom('rooms').select(['seq', 'last_pos']).where('id', '=', room).executeTakeFirstOrThrow()
+    expect(roomRow).toEqual({ seq: 1, last_pos: row.pos })
     const inbox = await api(server.url, 'GET', '/v1/inbox', { token: bob.token })
-    expect(inbox.body.entries).toEqual([{ cursor: 1, message: expect.objectContaining({ envelope }) }])
+    expect(inbox.body).toEqual({
+      entries: [{ cursor: row.pos, message: expect.objectContaining({ envelope }) }],
+      latest: row.pos,
+    })
   })
 
   test('behavior: an envelope altered after signing is refused', async () => {
     const { alice, bob, room } = await pair()
     const envelope = await alice.seal(bob, 'hello', { room })
-    const altered: Record<string, Envelope> = {
+    const altered: Record<string, P2PEnvelope> = {
       messages: { ...envelope, messages: flipChar(envelope.messages) },
       nonce: { ...envelope, nonce: flipChar(envelope.nonce) },
       id: { ...envelope, id: flipChar(envelope.id) },
@@ -134,17 +156,19 @@ describe.each(DIALECTS)('messages security (%s)', (dialect) => {
     const bobAndCarol = await bob.openRoom(carol.address)
     const notMine = await refused(alice, await alice.seal(bob, 'hello', { room: bobAndCarol }))
     const unknown = await refused(alice, await alice.seal(bob, 'hello', { room: 'AAAAAAAAAAAAAAAAAAAAAA' }))
-    expect(notMine.status).toBe(404)
-    expect(notMine.body).toMatchInlineSnapshot(`
+    expect({ status: unknown.status, body: unknown.body }).toMatchInlineSnapshot(`
       {
-        "error": {
-          "code": "room_not_found",
-          "message": "No such conversation.",
+        "body": {
+          "error": {
+            "code": "room_not_found",
+            "message": "No such room.",
+          },
         },
+        "status": 404,
       }
     `)
     // A room of others and a room that does not exist look the same: room ids cannot be probed.
-    expect(unknown).toMatchObject({ status: notMine.status, body: notMine.body })
+    expect({ status: notMine.status, body: notMine.body }).toEqual({ status: unknown.status, body: unknown.body })
   })
 
   test('behavior: a receiver who never set up keys cannot get an end-to-end message', async () => {
@@ -222,15 +246,15 @@ describe.each(DIALECTS)('messages security (%s)', (dialect) => {
   test('behavior: a retry of a stored message answers as the first time, even after a key rotation', async () => {
     const { alice, bob, room } = await pair()
     const envelope = await alice.seal(bob, 'did this arrive?', { room })
-    const first = await api(server.url, 'POST', '/v1/messages', { token: alice.token, body: envelope })
+    const first = await api(server.url, 'POST', '/v1/messages', { token: alice.token, body: { envelope } })
     expect(first.status).toBe(200)
     await bob.setup({ issuedAt: new Date(Date.parse(bob.bundle.issuedAt) + 1_000) })
-    const retry = await api(server.url, 'POST', '/v1/messages', { token: alice.token, body: envelope })
+    const retry = await api(server.url, 'POST', '/v1/messages', { token: alice.token, body: { envelope } })
     expect({ status: retry.status, body: retry.body }).toEqual({ status: 200, body: first.body })
     // A new message with the same stale key is still refused.
     const fresh = await api(server.url, 'POST', '/v1/messages', {
       token: alice.token,
-      body: { ...(await alice.seal(bob, 'new one', { room })), receiverKey: envelope.receiverKey },
+      body: { envelope: { ...(await alice.seal(bob, 'new one', { room })), receiverKey: envelope.receiverKey } },
     })
     expect(fresh.status).toBe(409)
   })
@@ -255,7 +279,7 @@ describe.each(DIALECTS)('messages security (%s)', (dialect) => {
       {
         "error": {
           "code": "message_id_conflict",
-          "message": "A different message with this id already exists.",
+          "message": "A different message or event with this id already exists.",
         },
       }
     `)
@@ -274,13 +298,24 @@ describe.each(DIALECTS)('messages security (%s)', (dialect) => {
     expect((await alice.send(bob, 'private', { room })).status).toBe(200)
     const mallory = await new TestWallet(server.url).signIn()
     const before = await snapshotDb(server)
-    const history = await api(server.url, 'GET', `/v1/rooms/${room}/messages`, { token: mallory.token })
-    const read = await api(server.url, 'POST', `/v1/rooms/${room}/read`, { token: mallory.token, body: { seq: 1 } })
-    for (const response of [history, read]) {
+    const unknown = 'AAAAAAAAAAAAAAAAAAAAAA'
+    const ask = (id: string) =>
+      Promise.all([
+        api(server.url, 'GET', `/v1/rooms/${id}/messages`, { token: mallory.token }),
+        api(server.url, 'POST', `/v1/rooms/${id}/read`, { token: mallory.token, body: { seq: 1 } }),
+      ])
+    const [history, read] = await ask(room)
+    const [unknownHistory, unknownRead] = await ask(unknown)
+    for (const [response, ofUnknown] of [
+      [history, unknownHistory],
+      [read, unknownRead],
+    ] as const) {
+      // The answer for a room of others is the answer for a room that does not exist.
       expect({ status: response.status, body: response.body }).toEqual({
         status: 404,
-        body: { error: { code: 'room_not_found', message: 'No such conversation.' } },
+        body: { error: { code: 'room_not_found', message: 'No such room.' } },
       })
+      expect({ status: response.status, body: response.body }).toEqual({ status: ofUnknown.status, body: ofUnknown.body })
     }
     expect(await snapshotDb(server)).toEqual(before)
     const inbox = await api(server.url, 'GET', '/v1/inbox', { token: mallory.token })

@@ -18,12 +18,21 @@ describe.each(DIALECTS)('messaging (%s)', (dialect) => {
     expect(history.status).toBe(200)
     expect(history.body.messages.map((m: any) => m.envelope.sender)).toEqual([alice.address, bob.address])
 
+    // Inbox cursors are server-wide stream positions: increasing in send order, not 1, 2 per user.
     const inbox = await api(server.url, 'GET', '/v1/inbox', { token: bob.token })
-    expect(inbox.body.entries.map((e: any) => e.cursor)).toEqual([1, 2])
-    expect(inbox.body.latest).toBe(2)
+    expect(inbox.body.entries.map((e: any) => e.message.envelope.id)).toEqual([first.body.id, second.body.id])
+    const [one, two] = inbox.body.entries.map((e: any) => e.cursor)
+    expect(two).toBeGreaterThan(one)
+    expect(inbox.body.latest).toBe(two)
 
-    const conversations = await api(server.url, 'GET', '/v1/conversations', { token: alice.token })
-    expect(conversations.body.conversations).toHaveLength(1)
-    expect(conversations.body.conversations[0]).toMatchObject({ peer: bob.address, messageCount: 2, unread: 1 })
+    const rooms = await api(server.url, 'GET', '/v1/rooms', { token: alice.token })
+    expect(rooms.status).toBe(200)
+    expect(rooms.body.rooms).toHaveLength(1)
+    expect(rooms.body.rooms[0]).toMatchObject({
+      room: { id: first.body.room, type: 'p2p', messageCount: 2 },
+      peer: bob.address,
+      unread: 1,
+      lastMessage: { envelope: { id: second.body.id } },
+    })
   })
 })

@@ -2,13 +2,18 @@
  * The WebSocket stream (`/v1/stream`): hello with a token, then history after a cursor, then
  * live messages, every inbox entry exactly once and in cursor order, including while messages are
  * being written as the stream connects. Bad frames get error frames; bad hellos close the socket.
+ * Cursors are server-wide stream positions (increasing, not gapless per wallet), so the tests read
+ * each message's stored position instead of counting 1, 2, 3.
  */
-import type { Envelope, ServerFrame } from '@dmtp/protocol'
+import type { MessageRecord, P2PEnvelope, ServerFrame } from '@dmtp/protocol'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { DIALECTS, rowCounts, TestServer, waitFor } from './_util.js'
+import { DIALECTS, positionsOf, rowCounts, TestServer, waitFor } from './_util.js'
 import { api, flipChar, TestStream, TestWallet } from './_wallet.js'
 
 type MessageFrame = Extract<ServerFrame, { type: 'message' }>
+
+/** The envelope of a message frame (1:1 rooms have no log entries, so every record is a message). */
+const envelopeOf = (frame: ServerFrame) => ((frame as MessageFrame).message as MessageRecord).envelope
 
 describe.each(DIALECTS)('stream (%s)', (dialect) => {
   let server: TestServer
@@ -48,14 +53,15 @@ describe.each(DIALECTS)('stream (%s)', (dialect) => {
       ref: 'r-1',
       result: { id: envelope.id, room, cid: expect.any(String), seq: 1, receivedAt: expect.any(String), e2ee: true },
     })
+    const [pos] = await positionsOf(server, [envelope.id])
     const received = await bobStream.next((frame) => frame.type === 'message')
     expect(received).toEqual({
       type: 'message',
-      cursor: 1,
+      cursor: pos,
       message: { cid: (sent as any).result.cid, seq: 1, e2ee: true, receivedAt: (sent as any).result.receivedAt, envelope },
     })
     // The sender's own inbox has the message too (other devices of alice see what she sent).
-    expect(await aliceStream.next((frame) => frame.type === 'message')).toMatchObject({ cursor: 1, message: { envelope } })
+    expect(await aliceStream.next((frame) => frame.type === 'message')).toMatchObject({ cursor: pos, message: { envelope } })
   })
 
   test('behavior: a hello with a bad token gets an error frame and close 4401', async () => {
@@ -161,11 +167,12 @@ describe.each(DIALECTS)('stream (%s)', (dialect) => {
       }
     `)
     await stream.next((frame) => frame.type === 'caught_up')
-    expect((await bob.send(alice, 'once', { room })).status).toBe(200)
+    const once = await bob.send(alice, 'once', { room })
+    expect(once.status).toBe(200)
     await stream.next((frame) => frame.type === 'message')
     await stream.barrier()
     expect(stream.frames.filter((frame) => frame.type === 'ready')).toHaveLength(1)
-    expect(stream.cursors()).toEqual([1])
+    expect(stream.cursors()).toEqual(await positionsOf(server, [once.body.id]))
     stream.close()
   })
 
@@ -197,29 +204,33 @@ describe.each(DIALECTS)('stream (%s)', (dialect) => {
 
   test('behavior: hello with a cursor replays exactly the entries after it, then caught_up', async () => {
     const { alice, bob, room } = await pair()
-    const sent: Envelope[] = []
+    const sent: P2PEnvelope[] = []
     for (let i = 1; i <= 6; i++) {
       const envelope = await alice.seal(bob, `message ${i}`, { room })
       expect((await alice.post(envelope)).status).toBe(200)
       sent.push(envelope)
     }
-    await using stream = await TestStream.connect(server.wsUrl, bob.token, 4)
+    const pos = await positionsOf(
+      server,
+      sent.map(({ id }) => id),
+    )
+    await using stream = await TestStream.connect(server.wsUrl, bob.token, pos[3])
     await stream.next((frame) => frame.type === 'caught_up')
     expect(stream.frames.map((frame) => frame.type)).toEqual(['ready', 'message', 'message', 'caught_up'])
-    expect(stream.frames[0]).toEqual({ type: 'ready', address: bob.address, cursor: 4, latest: 6 })
-    expect(
-      stream.frames.slice(1, 3).map((frame) => [(frame as MessageFrame).cursor, (frame as MessageFrame).message.envelope]),
-    ).toEqual([
-      [5, sent[4]],
-      [6, sent[5]],
+    expect(stream.frames[0]).toEqual({ type: 'ready', address: bob.address, cursor: pos[3], latest: pos[5] })
+    expect(stream.frames.slice(1, 3).map((frame) => [(frame as MessageFrame).cursor, envelopeOf(frame)])).toEqual([
+      [pos[4], sent[4]],
+      [pos[5], sent[5]],
     ])
-    expect(stream.frames[3]).toEqual({ type: 'caught_up', cursor: 6 })
+    expect(stream.frames[3]).toEqual({ type: 'caught_up', cursor: pos[5] })
 
     // Without a cursor, the stream resumes after the last acknowledged entry.
-    expect((await api(server.url, 'POST', '/v1/inbox/ack', { token: bob.token, body: { cursor: 5 } })).body).toEqual({ acked: 5 })
+    expect((await api(server.url, 'POST', '/v1/inbox/ack', { token: bob.token, body: { cursor: pos[4] } })).body).toEqual({
+      acked: pos[4],
+    })
     await using resumed = await TestStream.connect(server.wsUrl, bob.token)
     await resumed.next((frame) => frame.type === 'caught_up')
-    expect(resumed.cursors()).toEqual([6])
+    expect(resumed.cursors()).toEqual([pos[5]])
   })
 
   test('behavior: a stream connecting while messages are written gets every cursor once, in order', async () => {
@@ -242,11 +253,18 @@ describe.each(DIALECTS)('stream (%s)', (dialect) => {
       await waitFor(() => stream.cursors().length >= 200, 10_000)
       await stream.barrier()
 
+      // Every position of the room, each once and in increasing order, whatever was written when
+      // the stream connected (the positions are the stored ones, in commit order).
       const label = `connected after ${connectAfter} acknowledged sends`
-      const expected = Array.from({ length: 200 }, (_, i) => i + 1)
+      const stored = await positionsOf(
+        server,
+        envelopes.map(({ id }) => id),
+      )
+      const expected = stored.sort((a, b) => a - b)
+      expect(new Set(expected).size).toBe(200)
       expect({ label, cursors: stream.cursors() }).toEqual({ label, cursors: expected })
       expect(stream.frames.filter((frame) => frame.type === 'caught_up')).toHaveLength(1)
-      const delivered = stream.frames.flatMap((frame) => (frame.type === 'message' ? [frame.message.envelope.id] : []))
+      const delivered = stream.frames.flatMap((frame) => (frame.type === 'message' ? [envelopeOf(frame).id] : []))
       expect(new Set(delivered)).toEqual(new Set(envelopes.map((envelope) => envelope.id)))
       const inbox = await api(server.url, 'GET', '/v1/inbox?limit=1000', { token: bob.token })
       expect(inbox.body.entries.map((entry: any) => entry.message.envelope.id)).toEqual(delivered)

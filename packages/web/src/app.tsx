@@ -1,13 +1,13 @@
 /**
  * The app's top level: pick a wallet (injected EIP-1193 provider or the built-in local wallet),
- * then set up or unlock DMTP keys, then chat. The DMTP server is the one that served this page.
+ * then set up or unlock DMTP keys, then the rooms. The DMTP server is the one that served this page.
  */
 import { DMTPProvider, localStorageStorage, useConnectDMTP } from '@dmtp/react'
 import { useMemo, useState } from 'react'
 import { localWallet } from './lib/local-wallet.js'
 import { injectedProvider, readWalletChoice, saveWalletChoice, type WalletChoice } from './lib/wallet-choice.js'
-import { ChatScreen } from './routes/chat-screen.js'
 import { ConnectScreen } from './routes/connect-screen.js'
+import { RoomsScreen } from './routes/rooms-screen.js'
 import { SetupScreen } from './routes/setup-screen.js'
 
 const server = (import.meta.env.VITE_DMTP_SERVER as string | undefined) ?? window.location.origin
@@ -34,5 +34,5 @@ export function App() {
 function Session({ choice, onDisconnect }: { choice: WalletChoice; onDisconnect: () => void }) {
   const connection = useConnectDMTP()
   if (!connection.isConnectDMTP) return <SetupScreen choice={choice} connection={connection} onDisconnect={onDisconnect} />
-  return <ChatScreen choice={choice} address={connection.address ?? ''} onDisconnect={onDisconnect} />
+  return <RoomsScreen choice={choice} address={connection.address ?? ''} onDisconnect={onDisconnect} />
 }

@@ -37,6 +37,13 @@ Examples:
       .description('Create a key (shown once: only its SHA-256 is stored)')
       .requiredOption('--name <name>', 'what the key is for, shown in lists')
       .option('--rate <n>', 'requests per minute (default: DMTP_API_KEY_RATE_LIMIT, or 600)', parsePositiveInt)
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ dmtp apikey create --name "My dApp"           prints the key once; give it to the dApp
+  $ dmtp apikey create --name shop --rate 120 --json   {"id","name","key","rateLimitPerMinute","createdAt"}`,
+      )
       .action(async (options: DataOptions & { name: string; rate?: number }, sub: Command) => {
         const parsed = createApiKeyRequestSchema.safeParse({ name: options.name, rateLimitPerMinute: options.rate })
         if (!parsed.success) {
@@ -57,6 +64,13 @@ Examples:
   command.addCommand(
     withDataOption(new Command('list'))
       .description('List every key, operator and wallet-owned, without secrets')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ dmtp apikey list                              every key (never the secret), revoked ones too
+  $ dmtp apikey list --json                       [{"id","name","owner","rateLimitPerMinute","createdAt","revokedAt"}]`,
+      )
       .action(async (options: DataOptions, sub: Command) => {
         await using admin = await openAdmin(options)
         const keys = await admin.apiKeys.list(undefined)
@@ -75,6 +89,13 @@ Examples:
     withDataOption(new Command('revoke'))
       .description('Revoke a key by its id (see `dmtp apikey list`)')
       .argument('<id>', 'the key id')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ dmtp apikey revoke 3h5Jk…                     refused from then on (401 api_key_revoked)
+  $ dmtp apikey revoke 3h5Jk… --json              {"id","revokedAt"}`,
+      )
       // Ids are base64url: 1 in 64 starts with "-", which must read as the id, not as an option.
       .allowUnknownOption()
       .action(async (id: string, options: DataOptions, sub: Command) => {

@@ -1,6 +1,7 @@
 /**
- * `dmtp recover`: rebuilds a conversation from the chain and the block store alone (no server
- * database needed), decrypts it with the wallet, and writes it as JSON.
+ * `dmtp recover`: rebuilds a room's history (a 1:1 conversation or a group, with its membership
+ * log) from the chain and the block store alone (no server database needed), decrypts it with the
+ * wallet, and writes it as JSON.
  */
 import fs from 'node:fs'
 import { Command } from 'commander'
@@ -8,6 +9,7 @@ import { chainTarget, withChainOptions } from '../chain-options.js'
 import { connect } from '../connect.js'
 import { globalOptions } from '../global-options.js'
 import { printJson, printLine } from '../output.js'
+import { parseId } from '../parsers.js'
 import { progressBar } from '../progress.js'
 import { requireWallet } from '../wallet.js'
 
@@ -21,8 +23,8 @@ type RecoverOptions = { room: string; out: string; chainRpc?: string; registry?:
 export function recoverCommand(): Command {
   return withChainOptions(
     new Command('recover')
-      .description("Rebuild a conversation's history from the chain and the block store, without the server's database")
-      .requiredOption('--room <id>', 'the conversation to recover')
+      .description("Rebuild a room's history from the chain and the block store, without the server's database")
+      .requiredOption('--room <id>', 'the room to recover (a 1:1 conversation or a group)', parseId)
       .requiredOption('--out <file>', 'where to write the history (JSON)'),
   )
     .addHelpText(
@@ -31,7 +33,10 @@ export function recoverCommand(): Command {
 Examples:
   $ dmtp recover --room AGWwcmrhX9BHfF0JejIEqg --out history.json
 
-The file holds an array of {"id","room","sender","receiver","text","timestamp","cid","manifest"}.`,
+The file holds an array of {"id","room","sender","receiver","text","timestamp","cid","manifest","type","ref"},
+every position as stored: "type" is "message", an action ("react", "edit", "recall", "pin", …, on
+the message "ref") or "system" (a membership-log entry; "text" is its line). "status" says why
+when "text" is null.`,
     )
     .action(async (options: RecoverOptions, command: Command) => {
       const globals = globalOptions(command)
@@ -40,17 +45,22 @@ The file holds an array of {"id","room","sender","receiver","text","timestamp","
       const result = await client
         .recover({ room: options.room, chain: chainTarget(options), onProgress: progress.report })
         .finally(() => progress.done())
-      const history = result.messages.map(({ id, room, sender, receiver, text, timestamp, cid, status, manifest }) => ({
-        id,
-        room,
-        sender,
-        receiver,
-        text,
-        timestamp,
-        cid,
-        manifest,
-        ...(text === null ? { status } : {}),
-      }))
+      const history = result.messages.map(
+        ({ id, room, sender, receiver, text, timestamp, cid, status, manifest, type, ref, emoji }) => ({
+          id,
+          room,
+          sender,
+          receiver,
+          text,
+          timestamp,
+          cid,
+          manifest,
+          type,
+          ref,
+          ...(emoji !== null ? { emoji } : {}),
+          ...(text === null ? { status } : {}),
+        }),
+      )
       fs.writeFileSync(options.out, `${JSON.stringify(history, null, 2)}\n`)
       if (globals.json)
         printJson({ room: result.room, recovered: history.length, unavailable: result.unavailable, out: options.out })

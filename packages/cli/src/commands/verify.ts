@@ -1,13 +1,16 @@
 /**
- * `dmtp verify`: checks the server against the chain: every message of the wallet's conversations
- * is anchored, pending (newer than the last sync), missing or altered, and every wallet's current
- * key bundle is the one anchored on chain. Exits 1 when anything is missing, altered or mismatched.
+ * `dmtp verify`: checks the server against the chain: every message (and, in groups, every
+ * membership-log entry) of the wallet's rooms is anchored, pending (newer than the last sync),
+ * missing or altered, and every wallet's current key bundle is the one anchored on chain. Exits 1
+ * when anything is missing, altered or mismatched.
  */
+import { ApiError } from '@dmtp/sdk'
 import { Command } from 'commander'
 import { chainTarget, withChainOptions } from '../chain-options.js'
 import { connect } from '../connect.js'
 import { globalOptions } from '../global-options.js'
 import { printJson, printLine, terminalSafe } from '../output.js'
+import { parseId } from '../parsers.js'
 import { progressBar } from '../progress.js'
 import { requireWallet } from '../wallet.js'
 
@@ -22,22 +25,30 @@ export function verifyCommand(): Command {
   return withChainOptions(
     new Command('verify')
       .description('Check the server against the chain: anchored, pending, missing or altered, message by message')
-      .option('--room <id>', 'only this conversation'),
+      .option('--room <id>', 'only this room (a 1:1 conversation or a group you are in)', parseId),
   )
     .addHelpText(
       'after',
       `
 Examples:
-  $ dmtp verify                                   every conversation of your wallet
+  $ dmtp verify                                   every room of your wallet, 1:1 and groups
   $ dmtp verify --room AGWwcmrhX9BHfF0JejIEqg --json
   $ dmtp verify --chain-rpc https://polygon-rpc.com --registry 0x…   against a chain you choose
 
 --json prints {"anchored","pending","missing","altered","keys":{"anchored","mismatched"},…} with the
-details. Exit status 1 when anything is missing, altered or mismatched.`,
+details. In a group, its membership-log entries are checked too (an entry the log replay refuses
+counts as altered). Exit status 1 when anything is missing, altered or mismatched.`,
     )
     .action(async (options: VerifyOptions, command: Command) => {
       const globals = globalOptions(command)
       const client = connect(globals, requireWallet(globals))
+      if (options.room) {
+        // A room the wallet is not in would be verified as empty, and pass: say so instead.
+        const { membership } = await client.rooms.get(options.room)
+        if (membership.status !== 'member') {
+          throw new ApiError({ code: 'not_member', message: 'You are not a member of this room.' })
+        }
+      }
       const progress = progressBar({ enabled: !globals.json || process.stderr.isTTY === true })
       const report = await client
         .verify({ room: options.room, chain: chainTarget(options), onProgress: progress.report })
@@ -52,7 +63,8 @@ details. Exit status 1 when anything is missing, altered or mismatched.`,
         if (report.manifests.unavailable > 0)
           printLine(`  ${report.manifests.unavailable} anchored manifest(s) not served intact`)
         for (const detail of report.details.filter((d) => d.status !== 'pending')) {
-          printLine(`  ${detail.status.padEnd(8)} ${detail.cid} (room ${detail.room}): ${terminalSafe(detail.reason)}`)
+          const what = detail.kind === 'log' ? 'log entry ' : ''
+          printLine(`  ${detail.status.padEnd(8)} ${what}${detail.cid} (room ${detail.room}): ${terminalSafe(detail.reason)}`)
         }
         for (const key of report.keyDetails.filter((k) => k.status === 'mismatched')) {
           printLine(`  key      ${key.address}: ${terminalSafe(key.reason)}`)

@@ -6,6 +6,7 @@
  * of manifests is the complete, ordered history.
  *
  * Within a room, CIDs are in the room's message order; across manifests, a room's order continues.
+ * A public message's content block is not listed: its envelope names it by CID.
  */
 import { z } from 'zod'
 import { addressSchema, cidSchema, timestampSchema } from '../schemas/records.js'
@@ -29,6 +30,11 @@ export const manifestSchema = z.strictObject({
    * in its room; the old block is deleted.
    */
   replaced: z.record(cidSchema, cidSchema),
+  /**
+   * Membership-log entry CIDs stored since `prev`, per room, in log order (protocol.md §6.4).
+   * Present only when some are new, so manifests from before groups keep their bytes.
+   */
+  logs: z.record(z.string().min(1).max(64), z.array(cidSchema)).optional(),
 })
 
 export type Manifest = z.infer<typeof manifestSchema>

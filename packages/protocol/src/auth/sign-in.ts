@@ -8,22 +8,9 @@ import { ParsedMessage } from '@spruceid/siwe-parser'
 import { verifyMessage } from 'viem/utils'
 import { BaseError } from '../errors.js'
 import type { VerifyWalletMessage } from '../keys/key-bundle.js'
+import { formatSignInMessage, type SignInFields, SignInMessageError, TEXT_FIELDS } from './sign-in-message.js'
 
-export type SignInFields = {
-  scheme?: string | undefined
-  domain: string
-  address: string
-  statement?: string | undefined
-  uri: string
-  version: '1'
-  chainId: number
-  nonce: string
-  issuedAt: string
-  expirationTime?: string | undefined
-  notBefore?: string | undefined
-  requestId?: string | undefined
-  resources?: string[] | undefined
-}
+export { type SignInFields, SignInMessageError }
 
 /**
  * Formats an EIP-4361 message, then parses it back strictly.
@@ -34,38 +21,9 @@ export type SignInFields = {
  *   version: '1', chainId: 1, nonce, issuedAt: new Date().toISOString() })
  */
 export function createSignInMessage(fields: SignInFields): string {
-  for (const name of ['domain', 'address', 'uri', 'version', 'nonce', 'issuedAt'] as const) {
-    if (typeof fields[name] !== 'string' || fields[name] === '') {
-      throw new SignInMessageError({ reason: `"${name}" is required and must be a string` })
-    }
-  }
-  if (!Number.isSafeInteger(fields.chainId) || fields.chainId < 1) {
-    throw new SignInMessageError({ reason: '"chainId" must be a positive integer' })
-  }
-  const header = `${fields.scheme ? `${fields.scheme}://` : ''}${fields.domain} wants you to sign in with your Ethereum account:`
-  const lines = [header, fields.address, '', ...(fields.statement === undefined ? [''] : [fields.statement, ''])]
-  lines.push(`URI: ${fields.uri}`, `Version: ${fields.version}`, `Chain ID: ${fields.chainId}`)
-  lines.push(`Nonce: ${fields.nonce}`, `Issued At: ${fields.issuedAt}`)
-  if (fields.expirationTime !== undefined) lines.push(`Expiration Time: ${fields.expirationTime}`)
-  if (fields.notBefore !== undefined) lines.push(`Not Before: ${fields.notBefore}`)
-  if (fields.requestId !== undefined) lines.push(`Request ID: ${fields.requestId}`)
-  if (fields.resources !== undefined) lines.push('Resources:', ...fields.resources.map((resource) => `- ${resource}`))
-  const message = lines.join('\n')
+  const message = formatSignInMessage(fields)
   const parsed = parseSignInMessage(message)
-  const keys = [
-    'scheme',
-    'domain',
-    'address',
-    'statement',
-    'uri',
-    'version',
-    'chainId',
-    'nonce',
-    'issuedAt',
-    'expirationTime',
-    'notBefore',
-    'requestId',
-  ] as const
+  const keys = [...TEXT_FIELDS, 'chainId'] as const
   const changed = keys.find((key) => (parsed[key] ?? undefined) !== (fields[key] ?? undefined))
   if (changed || JSON.stringify(parsed.resources ?? []) !== JSON.stringify(fields.resources ?? [])) {
     throw new SignInMessageError({ reason: `"${changed ?? 'resources'}" does not survive formatting` })
@@ -160,15 +118,6 @@ export async function verifySignIn({
   }
   if (!valid) throw new SignInVerificationError({ failure: 'invalid_signature' })
   return fields
-}
-
-export type SignInMessageErrorType = SignInMessageError & { name: 'SignInMessageError' }
-
-export class SignInMessageError extends BaseError {
-  override name = 'SignInMessageError'
-  constructor({ reason }: { reason: string }) {
-    super('Invalid Sign-In with Ethereum message.', { details: reason, docsPath: 'https://eips.ethereum.org/EIPS/eip-4361' })
-  }
 }
 
 export type SignInVerificationErrorType = SignInVerificationError & { name: 'SignInVerificationError' }

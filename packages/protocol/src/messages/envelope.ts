@@ -1,7 +1,9 @@
 /**
- * The 1:1 message envelope (seed 001, pattern α): the stored record keeps the seed's fields
- * `messages` (ciphertext), `sender`, `receiver`, `timestamp`, plus version, suite, id, room, the
- * two key ids, the nonce and the sender's Ed25519 signature.
+ * Message envelopes. The 1:1 envelope (seed 001, pattern α): the stored record keeps the seed's
+ * fields `messages` (ciphertext), `sender`, `receiver`, `timestamp`, plus version, suite, id,
+ * room, the two key ids, the nonce and the sender's Ed25519 signature; replies, reactions, edits,
+ * recalls and pins add `type` and `ref`. The signed envelope of rooms without E2EE (`signed-envelope.ts`) is signed
+ * the same way, over a content block named by CID instead of a ciphertext.
  *
  * - Encryption: AES-256-GCM under the conversation key, fresh 96-bit random nonce; the associated
  *   data binds every header field, so a server cannot move a ciphertext to another room, sender,
@@ -12,10 +14,12 @@
 
 import type { P2P_SUITE } from '../crypto/conversation-key.js'
 import type { CryptoBackend } from '../crypto/types.js'
-import { bytesToUtf8, concatBytes, fromBase64Url, toBase64Url, utf8ToBytes } from '../encoding/bytes.js'
-import { canonicalText, encodeCanonical, encodeCanonicalWithPrefix, type HashFunction, toBlock } from '../encoding/canonical.js'
+import { concatBytes, fromBase64Url, toBase64Url, utf8ToBytes } from '../encoding/bytes.js'
+import { encodeCanonical, encodeCanonicalWithPrefix, type HashFunction, toBlock } from '../encoding/canonical.js'
 import { merkleRoot } from '../encoding/merkle.js'
-import { BaseError, DecryptionFailedError } from '../errors.js'
+import { DecryptionFailedError } from '../errors.js'
+import type { RoomActionType } from '../rooms/rules.js'
+import { contentTypeOf, decodeMessageContent, InvalidContentError, MAX_TEXT_LENGTH, type MessageContent } from './content.js'
 
 /**
  * `dmtp-p2p-v1`: pattern α, encrypted with the pair key of sender and receiver, signed by the sender.
@@ -24,12 +28,25 @@ import { BaseError, DecryptionFailedError } from '../errors.js'
  * `dmtp-migrated-v1`: a relayed message made end to end once the receiver set up: encrypted with the
  * pair key of sender and receiver, signed by the receiver (who re-encrypted it), naming the CID of
  * the relayed envelope it `replaces`; the sender's author signature travels inside.
+ * `dmtp-signed-v1`: a message of a room without E2EE (public rooms): not encrypted, signed by the sender, its content a
+ * block of its own named by CID (`content.ts`), with the membership-log head its sender had seen.
  */
 export const RELAY_SUITE = 'dmtp-relay-v1'
 export const MIGRATED_SUITE = 'dmtp-migrated-v1'
-export type EnvelopeSuite = typeof P2P_SUITE | typeof RELAY_SUITE | typeof MIGRATED_SUITE
+export const SIGNED_SUITE = 'dmtp-signed-v1'
+export type EnvelopeSuite = typeof P2P_SUITE | typeof RELAY_SUITE | typeof MIGRATED_SUITE | typeof SIGNED_SUITE
 
-type EnvelopeFields = {
+/** What a message that is not a plain message does to the message it names (`ref`). */
+export type ActionType = Exclude<RoomActionType, 'message'>
+
+/**
+ * A message's kind and reference: omitted for a plain message (`ref` then names the message it
+ * replies to), else the action and the message it acts on. Absent fields keep older envelopes'
+ * bytes as they were.
+ */
+type Action = { type?: ActionType | undefined; ref?: string | undefined }
+
+type PairFields = {
   v: 1
   id: string
   room: string
@@ -43,61 +60,90 @@ type EnvelopeFields = {
   signature: string
 }
 
-export type Envelope =
-  | (EnvelopeFields & { suite: typeof P2P_SUITE | typeof RELAY_SUITE; replaces?: undefined; proof?: undefined })
-  | (EnvelopeFields & {
-      suite: typeof MIGRATED_SUITE
-      replaces: string
-      /** Present when signed in a batch (`envelope-batch.ts`): the path to the signed root. */
-      proof?: string[] | undefined
-    })
+export type P2PEnvelope = PairFields & Action & { suite: typeof P2P_SUITE; replaces?: undefined; proof?: undefined }
+export type RelayEnvelope = PairFields & {
+  suite: typeof RELAY_SUITE
+  type?: undefined
+  ref?: undefined
+  replaces?: undefined
+  proof?: undefined
+}
+export type MigratedEnvelope = PairFields & {
+  suite: typeof MIGRATED_SUITE
+  type?: undefined
+  ref?: undefined
+  replaces: string
+  /** Present when signed in a batch (`envelope-batch.ts`): the path to the signed root. */
+  proof?: string[] | undefined
+}
+/** The envelopes of a pair of wallets: encrypted, one sender and one receiver. */
+export type PairEnvelope = P2PEnvelope | RelayEnvelope | MigratedEnvelope
+
+export type SignedEnvelope = Action & {
+  v: 1
+  suite: typeof SIGNED_SUITE
+  id: string
+  room: string
+  sender: string
+  senderKey: string
+  timestamp: string
+  /** The CID of the newest membership-log entry the sender had seen. */
+  logHead: string
+  /** The CID of the content block (`content.ts`). */
+  content: string
+  signature: string
+  proof?: undefined
+}
+
+export type Envelope = PairEnvelope | SignedEnvelope
 
 type Distribute<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never
-export type EnvelopeHeader = Distribute<Envelope, 'nonce' | 'messages' | 'signature' | 'proof'>
+export type EnvelopeHeader = Distribute<PairEnvelope, 'nonce' | 'messages' | 'signature' | 'proof'>
 /** An envelope before its signature: what `encryptEnvelope` makes and a batch signs. */
 export type UnsignedEnvelope = Distribute<Envelope, 'signature' | 'proof'>
 
-/**
- * What a message carries inside its ciphertext. `author` is present on relayed and migrated
- * messages: the sender's signature over the message (see `author.ts`), which lets the receiver
- * check authorship end to end although the server could read, and re-encrypted, the message.
- */
-export type MessageContent = { type: 'text'; text: string; author?: { key: string; sig: string } | undefined }
-
-/** Longest text a message may carry, in UTF-16 code units (what a person can paste). */
-export const MAX_TEXT_LENGTH = 16_000
+export { MAX_TEXT_LENGTH, type MessageContent }
 
 const AAD_PREFIX = 'dmtp/v1/aad\n'
 const SIGNING_PREFIX = 'dmtp/v1/envelope\n'
 
-export function envelopeHeader(envelope: Envelope | EnvelopeHeader): EnvelopeHeader {
+/** The header of a pair envelope: every field but the ciphertext and the signature. */
+export function envelopeHeader(envelope: PairEnvelope | EnvelopeHeader): EnvelopeHeader {
   const { v, id, room, sender, receiver, timestamp, senderKey, receiverKey } = envelope
-  if (envelope.suite === MIGRATED_SUITE) {
-    return {
-      v,
-      suite: envelope.suite,
-      id,
-      room,
-      sender,
-      receiver,
-      timestamp,
-      senderKey,
-      receiverKey,
-      replaces: envelope.replaces,
-    }
+  const fields = { v, suite: envelope.suite, id, room, sender, receiver, timestamp, senderKey, receiverKey }
+  if (envelope.suite === MIGRATED_SUITE) return { ...fields, suite: envelope.suite, replaces: envelope.replaces }
+  if (envelope.suite === RELAY_SUITE) return { ...fields, suite: envelope.suite }
+  return {
+    ...fields,
+    suite: envelope.suite,
+    ...(envelope.type !== undefined ? { type: envelope.type } : {}),
+    ...(envelope.ref !== undefined ? { ref: envelope.ref } : {}),
   }
-  return { v, suite: envelope.suite, id, room, sender, receiver, timestamp, senderKey, receiverKey }
 }
 
-export function envelopeAad(header: EnvelopeHeader): Uint8Array {
+/** The kind of a message from its header: a plain message unless it names an action. */
+export function envelopeType(envelope: Envelope): RoomActionType {
+  return envelope.type ?? 'message'
+}
+
+export function envelopeAad(header: EnvelopeHeader | PairEnvelope): Uint8Array {
   return encodeCanonicalWithPrefix(AAD_PREFIX, envelopeHeader(header))
 }
 
 /**
  * The bytes the sender signs: everything in the envelope but the signature (and a batch proof,
  * which is made after them: a batch signs the root over these bytes' hashes).
+ * @param text - the envelope's canonical block text when at hand (a server has it for every
+ *   message it stores): the signed text is then that text without its `"signature"` and
+ *   `"proof"` members, cut out instead of encoded again. Keys are sorted, so each reads
+ *   `,"signature":"…"` or `,"proof":["…",…]` (base64url values need no escaping). Anything else (a
+ *   member found twice, nested or not, a value that would be escaped) is encoded again; a
+ *   property test checks both agree.
  */
-export function envelopeSigningBytes(envelope: UnsignedEnvelope | Envelope): Uint8Array {
+export function envelopeSigningBytes(envelope: UnsignedEnvelope | Envelope, text?: string): Uint8Array {
+  const members = text === undefined ? undefined : unsignedMembers(envelope as Envelope)
+  const cut = members && withoutMembers(text as string, members)
+  if (cut !== undefined) return utf8ToBytes(SIGNING_PREFIX + cut)
   const { signature: _signature, proof: _proof, ...unsigned } = envelope as Envelope
   return encodeCanonicalWithPrefix(SIGNING_PREFIX, unsigned)
 }
@@ -106,23 +152,14 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/
 
 /**
  * An envelope's block (canonical text, bytes, CID) and the bytes its signature covers, from one
- * canonical encoding instead of two (a server needs both for every message it stores). The signed
- * text is the block's text without its `"signature"` and `"proof"` members: keys are sorted, so
- * each reads `,"signature":"…"` or `,"proof":["…",…]` (base64url values need no escaping).
- * Anything else (no `messages`, a member found twice, nested or not, a value that would be
- * escaped) takes {@link envelopeSigningBytes}; a property test checks both agree.
+ * canonical encoding instead of two (a server needs both for every message it stores).
  */
 export function envelopeBlock(
   envelope: Envelope,
   hash: HashFunction,
 ): { text: string; bytes: Uint8Array; cid: string; signingBytes: Uint8Array } {
   const block = toBlock(envelope, hash)
-  const members = unsignedMembers(envelope)
-  const unsigned = members && withoutMembers(block.text, members)
-  return {
-    ...block,
-    signingBytes: unsigned === undefined ? envelopeSigningBytes(envelope) : utf8ToBytes(SIGNING_PREFIX + unsigned),
-  }
+  return { ...block, signingBytes: envelopeSigningBytes(envelope, block.text) }
 }
 
 /** The text of the members a signature does not cover, when they can be cut from the block text. */
@@ -133,7 +170,12 @@ function unsignedMembers(envelope: Envelope): string[] | undefined {
     const member = Object.getOwnPropertyDescriptor(envelope, key)
     return member?.enumerable === true && 'value' in member
   }
-  if (Object.getPrototypeOf(envelope) !== Object.prototype || !own('messages') || typeof envelope.messages !== 'string') {
+  const body = envelope.suite === SIGNED_SUITE ? 'content' : 'messages'
+  if (
+    Object.getPrototypeOf(envelope) !== Object.prototype ||
+    !own(body) ||
+    typeof (envelope as Record<string, unknown>)[body] !== 'string'
+  ) {
     return undefined
   }
   const { signature, proof } = envelope
@@ -190,15 +232,15 @@ export type SealEnvelopeParameters = {
 export async function sealEnvelope(
   backend: CryptoBackend,
   { header, content, key, signingKey }: SealEnvelopeParameters,
-): Promise<Envelope> {
+): Promise<PairEnvelope> {
   const { envelope, signingBytes } = await encryptEnvelope(backend, { header, content, key })
   const signature = await backend.ed25519Sign(signingKey, signingBytes)
-  return { ...envelope, signature: toBase64Url(signature) } as Envelope
+  return { ...envelope, signature: toBase64Url(signature) } as PairEnvelope
 }
 
 export type EncryptEnvelopeReturnType = {
   envelope: UnsignedEnvelope
-  /** `envelopeSigningBytes(envelope)`, written from the AAD's text instead of a second encoding. */
+  /** `envelopeSigningBytes(envelope)`, for a caller that signs (a batch signs many). */
   signingBytes: Uint8Array
 }
 
@@ -215,19 +257,13 @@ export async function encryptEnvelope(
   { header, content, key }: Omit<SealEnvelopeParameters, 'signingKey'>,
 ): Promise<EncryptEnvelopeReturnType> {
   const fields = envelopeHeader(header)
-  const headerText = canonicalText(fields)
+  const expected = contentTypeOf(fields.type ?? 'message')
+  if (content.type !== expected)
+    throw new TypeError(`"content" expected ${expected} content for a ${fields.type ?? 'message'}, got ${content.type}`)
   const nonce = backend.randomBytes(12)
-  const ciphertext = await backend.aesGcmEncrypt(key, nonce, encodeCanonical(content), utf8ToBytes(AAD_PREFIX + headerText))
-  const envelope = { ...fields, nonce: toBase64Url(nonce), messages: toBase64Url(ciphertext) }
-  // `id` sorts first among the header's keys, `messages` and `nonce` (base64url: never escaped)
-  // right after it: the signed text is the header's text with those two members inserted.
-  const head = `{"id":${canonicalText(fields.id)},`
-  const signingBytes = headerText.startsWith(head)
-    ? utf8ToBytes(
-        `${SIGNING_PREFIX}${head}"messages":"${envelope.messages}","nonce":"${envelope.nonce}",${headerText.slice(head.length)}`,
-      )
-    : envelopeSigningBytes(envelope)
-  return { envelope, signingBytes }
+  const ciphertext = await backend.aesGcmEncrypt(key, nonce, encodeCanonical(content), envelopeAad(fields))
+  const envelope = { ...fields, nonce: toBase64Url(nonce), messages: toBase64Url(ciphertext) } as UnsignedEnvelope
+  return { envelope, signingBytes: envelopeSigningBytes(envelope) }
 }
 
 /**
@@ -289,13 +325,14 @@ export function batchSigningBytes(root: Uint8Array): Uint8Array {
 }
 
 /**
- * Decrypts a message. Callers verify the signature first ({@link verifyEnvelopeSignature}).
+ * Decrypts a pair envelope. Callers verify the signature first ({@link verifyEnvelopeSignature}).
  * @throws {DecryptionFailedError} for a wrong key or any altered byte.
- * @throws {InvalidContentError} for a ciphertext that decrypts to something not a message.
+ * @throws {InvalidContentError} for a ciphertext that decrypts to something not a message, or to
+ *   content of another kind than the header names.
  */
 export async function openEnvelope(
   backend: CryptoBackend,
-  { envelope, key }: { envelope: Envelope; key: Uint8Array },
+  { envelope, key }: { envelope: PairEnvelope; key: Uint8Array },
 ): Promise<MessageContent> {
   let plaintext: Uint8Array
   try {
@@ -308,32 +345,7 @@ export async function openEnvelope(
   } catch (cause) {
     throw new DecryptionFailedError({ what: `message ${envelope.id}`, cause })
   }
-  return decodeMessageContent(plaintext)
-}
-
-/** Parses decrypted content; anything that is not a DMTP message is refused. */
-export function decodeMessageContent(plaintext: Uint8Array): MessageContent {
-  let value: unknown
-  try {
-    value = JSON.parse(bytesToUtf8(plaintext))
-  } catch (cause) {
-    throw new InvalidContentError({ cause })
-  }
-  const content = value as Partial<MessageContent>
-  if (content?.type !== 'text' || typeof content.text !== 'string' || content.text.length > MAX_TEXT_LENGTH) {
-    throw new InvalidContentError({})
-  }
-  const author = content.author
-  if (author === undefined) return { type: 'text', text: content.text }
-  if (typeof author?.key !== 'string' || typeof author.sig !== 'string') throw new InvalidContentError({})
-  return { type: 'text', text: content.text, author: { key: author.key, sig: author.sig } }
-}
-
-export type InvalidContentErrorType = InvalidContentError & { name: 'InvalidContentError' }
-
-export class InvalidContentError extends BaseError {
-  override name = 'InvalidContentError'
-  constructor({ cause }: { cause?: unknown }) {
-    super('The message decrypted, but its content is not a DMTP message.', { cause })
-  }
+  const content = decodeMessageContent(plaintext)
+  if (content.type !== contentTypeOf(envelopeType(envelope))) throw new InvalidContentError({})
+  return content
 }

@@ -9,11 +9,12 @@ import type { CryptoBackend } from '../crypto/types.js'
 import { fromBase64Url, toBase64Url, utf8ToBytes } from '../encoding/bytes.js'
 import { canonicalText, encodeCanonical, encodeCanonicalWithPrefix } from '../encoding/canonical.js'
 import { DecryptionFailedError } from '../errors.js'
-import { decodeMessageContent, type Envelope, InvalidContentError, type MessageContent, type RELAY_SUITE } from './envelope.js'
+import { decodeMessageContent, InvalidContentError, type TextContent } from './content.js'
+import type { RelayEnvelope } from './envelope.js'
 
 export const HANDOFF_SUITE = 'dmtp-handoff-v1'
 
-export type RelayedEnvelope = Extract<Envelope, { replaces?: undefined }> & { suite: typeof RELAY_SUITE }
+export type RelayedEnvelope = RelayEnvelope
 
 export type Handoff = {
   v: 1
@@ -63,7 +64,7 @@ export async function sealHandoff(
     signingKey,
   }: {
     original: RelayedEnvelope
-    content: MessageContent
+    content: TextContent
     key: Uint8Array
     serverKey: string
     receiverKey: string
@@ -100,7 +101,7 @@ export async function verifyHandoffSignature(
 export async function openHandoff(
   backend: CryptoBackend,
   { handoff, key, originalText }: { handoff: Handoff; key: Uint8Array; originalText?: string | undefined },
-): Promise<MessageContent> {
+): Promise<TextContent> {
   let plaintext: Uint8Array
   try {
     plaintext = await backend.aesGcmDecrypt(
@@ -113,7 +114,7 @@ export async function openHandoff(
     throw new DecryptionFailedError({ what: `handoff of message ${handoff.original.id}`, cause })
   }
   const content = decodeMessageContent(plaintext)
-  // Relayed content always carries its author's signature.
-  if (!content.author) throw new InvalidContentError({})
+  // Relayed content is always a text with its author's signature.
+  if (content.type !== 'text' || !content.author) throw new InvalidContentError({})
   return content
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { errorCodes } from '../errors.js'
+import { MAX_CURSOR_VALUE } from '../rooms/limits.js'
 import {
   addressInputSchema,
   addressSchema,
@@ -13,17 +14,18 @@ import {
   handoffSchema,
   idSchema,
   keyBundleSchema,
-  messageRecordSchema,
+  messageContentSchema,
   migratedEnvelopeSchema,
   signatureHexSchema,
   timestampSchema,
 } from './records.js'
+import { roomRecordSchema } from './room-records.js'
 
 /**
  * Cursors and sequence numbers are 32-bit on every database; a larger one is a client error.
  * (A stream `hello` may name any cursor: one beyond the newest means "from the newest".)
  */
-export const MAX_CURSOR = 2_147_483_647
+export const MAX_CURSOR = MAX_CURSOR_VALUE
 const cursorInput = z.coerce.number().int().nonnegative().max(MAX_CURSOR)
 
 export const errorResponseSchema = z.strictObject({
@@ -105,27 +107,6 @@ export const putKeyBundleResponseSchema = z.strictObject({
   replaced: cidSchema.nullable(),
 })
 
-export const openRoomRequestSchema = z.strictObject({ peer: addressInputSchema })
-
-export const roomSchema = z.strictObject({
-  id: idSchema,
-  kind: z.literal('p2p'),
-  members: z.tuple([addressSchema, addressSchema]),
-  createdAt: timestampSchema,
-})
-
-export const roomResponseSchema = z.strictObject({ room: roomSchema })
-
-export const conversationSchema = z.strictObject({
-  room: roomSchema,
-  peer: addressSchema,
-  messageCount: z.number().int().nonnegative(),
-  unread: z.number().int().nonnegative(),
-  lastMessage: messageRecordSchema.nullable(),
-})
-
-export const conversationsResponseSchema = z.strictObject({ conversations: z.array(conversationSchema) })
-
 export const roomParamsSchema = z.strictObject({ room: idSchema })
 
 /** Room history: `cursor` is the `seq` to continue from (exclusive); `order` picks the direction. */
@@ -136,12 +117,17 @@ export const messagesQuerySchema = z.strictObject({
 })
 
 export const messagesResponseSchema = z.strictObject({
-  messages: z.array(messageRecordSchema),
+  /** Messages and membership-log entries, in room order. */
+  messages: z.array(roomRecordSchema),
   /** Pass as `cursor` for the next page; null when there is none. */
   nextCursor: z.number().int().nullable(),
 })
 
-export const sendMessageRequestSchema = envelopeSchema
+/** A signed envelope, and for a public room the content block it names. */
+export const sendMessageRequestSchema = z.strictObject({
+  envelope: envelopeSchema,
+  content: messageContentSchema.optional(),
+})
 
 export const sendMessageResponseSchema = z.strictObject({
   id: idSchema,
@@ -152,13 +138,16 @@ export const sendMessageResponseSchema = z.strictObject({
   e2ee: z.boolean(),
 })
 
-/** The per-user inbox: every message sent or received, numbered by a gapless per-user cursor. */
+/**
+ * The per-user inbox: every position of every room the user is in (messages and log entries),
+ * in the order the server stored them, by stream cursor.
+ */
 export const inboxQuerySchema = z.strictObject({
   after: cursorInput.default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 })
 
-export const inboxEntrySchema = z.strictObject({ cursor: z.number().int().positive(), message: messageRecordSchema })
+export const inboxEntrySchema = z.strictObject({ cursor: z.number().int().positive(), message: roomRecordSchema })
 
 export const inboxResponseSchema = z.strictObject({
   entries: z.array(inboxEntrySchema),
@@ -176,7 +165,12 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
     /** Resume after this inbox cursor; omitted: from the last acknowledged one. */
     cursor: z.number().int().nonnegative().optional(),
   }),
-  z.strictObject({ type: z.literal('send'), ref: z.string().min(1).max(64), envelope: envelopeSchema }),
+  z.strictObject({
+    type: z.literal('send'),
+    ref: z.string().min(1).max(64),
+    envelope: envelopeSchema,
+    content: messageContentSchema.optional(),
+  }),
   z.strictObject({ type: z.literal('ack'), cursor: z.number().int().nonnegative().max(MAX_CURSOR) }),
   z.strictObject({ type: z.literal('ping'), ref: z.string().max(64).optional() }),
 ])
@@ -189,7 +183,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
     cursor: z.number().int().nonnegative(),
     latest: z.number().int().nonnegative(),
   }),
-  z.strictObject({ type: z.literal('message'), cursor: z.number().int().positive(), message: messageRecordSchema }),
+  z.strictObject({ type: z.literal('message'), cursor: z.number().int().positive(), message: roomRecordSchema }),
   z.strictObject({ type: z.literal('caught_up'), cursor: z.number().int().nonnegative() }),
   /** Relayed messages wait for this wallet to make them end-to-end (pattern β). */
   z.strictObject({ type: z.literal('migrations'), pending: z.number().int().positive() }),
@@ -200,8 +194,6 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
 
 export type ClientFrame = z.infer<typeof clientFrameSchema>
 export type ServerFrame = z.infer<typeof serverFrameSchema>
-export type Room = z.infer<typeof roomSchema>
-export type Conversation = z.infer<typeof conversationSchema>
 export type SendMessageResult = z.infer<typeof sendMessageResponseSchema>
 export type InboxEntry = z.infer<typeof inboxEntrySchema>
 export type ServerInfo = z.infer<typeof serverInfoResponseSchema>

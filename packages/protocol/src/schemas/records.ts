@@ -10,7 +10,8 @@ import { WALLET_BOX_VERSION } from '../crypto/wallet-box.js'
 import { isCanonicalBase64Url } from '../encoding/bytes.js'
 import { parseCid } from '../encoding/canonical.js'
 import { MAX_PROOF_LENGTH, PROOF_STEP } from '../encoding/merkle.js'
-import { MAX_TEXT_LENGTH, MIGRATED_SUITE, RELAY_SUITE } from '../messages/envelope.js'
+import { MAX_EMOJI_LENGTH, MAX_MENTIONS, MAX_TEXT_LENGTH } from '../messages/content.js'
+import { MIGRATED_SUITE, RELAY_SUITE, SIGNED_SUITE } from '../messages/envelope.js'
 import { HANDOFF_SUITE } from '../messages/handoff.js'
 
 /** An EIP-55 checksummed address, exactly (records). */
@@ -167,11 +168,66 @@ export const migratedEnvelopeSchema = z.strictObject({
   proof: proofSchema.optional(),
 })
 
-/** An envelope of any suite (protocol.md §5): pattern α, relayed (β), or migrated. */
+/** Replies, reactions, edits, recalls and pins: the kind (absent for a plain message) and the message named. */
+const actionFields = {
+  type: z.enum(['edit', 'react', 'unreact', 'recall', 'pin', 'unpin']).optional(),
+  ref: idSchema.optional(),
+}
+/** An action names the message it acts on (checked on each schema, so each refuses one without `ref`). */
+const namesRef = (envelope: { type?: string | undefined; ref?: string | undefined }) =>
+  envelope.type === undefined || envelope.ref !== undefined
+const namesRefError = { message: 'an action names the message it acts on (ref)', path: ['ref'] }
+
+const p2pEnvelopeSchema = z
+  .strictObject({ ...envelopeFields, suite: z.literal(P2P_SUITE), ...actionFields })
+  .refine(namesRef, namesRefError)
+
+export const signedEnvelopeSchema = z
+  .strictObject({
+    v: z.literal(1),
+    suite: z.literal(SIGNED_SUITE),
+    id: idSchema,
+    room: idSchema,
+    ...actionFields,
+    sender: addressSchema,
+    senderKey: cidSchema,
+    timestamp: timestampSchema,
+    logHead: cidSchema,
+    content: cidSchema,
+    signature: base64UrlSchema({ bytes: 64 }),
+  })
+  .refine(namesRef, namesRefError)
+
+/** An envelope of any suite (protocol.md §5, §6.6): pattern α, relayed (β), migrated, or public. */
 export const envelopeSchema = z.discriminatedUnion('suite', [
-  z.strictObject({ ...envelopeFields, suite: z.literal(P2P_SUITE) }),
+  p2pEnvelopeSchema,
   z.strictObject({ ...envelopeFields, suite: z.literal(RELAY_SUITE) }),
   migratedEnvelopeSchema,
+  signedEnvelopeSchema,
+])
+
+/** An emoji (or any short visible sequence) as a reaction. */
+// Lengths in UTF-16 code units, as `content.ts` counts them (zod's `max` counts code points).
+const units = (min: number, max: number) => (value: string) => value.length >= min && value.length <= max
+
+export const emojiSchema = z
+  .string()
+  .refine(units(1, MAX_EMOJI_LENGTH), `expected 1 to ${MAX_EMOJI_LENGTH} UTF-16 units`)
+  .regex(/^[^\s\p{Cc}\u202a-\u202e\u2066-\u2069]+$/u, 'expected a short visible reaction without spaces')
+
+/** The content block of a public-room message (`content.ts`). */
+export const messageContentSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('text'),
+    text: z.string().refine(units(1, MAX_TEXT_LENGTH), `expected 1 to ${MAX_TEXT_LENGTH} UTF-16 units`),
+    mentions: z
+      .array(addressSchema)
+      .max(MAX_MENTIONS)
+      .refine((list) => new Set(list).size === list.length, 'expected each address once')
+      .optional(),
+  }),
+  z.strictObject({ type: z.literal('reaction'), emoji: emojiSchema }),
+  z.strictObject({ type: z.literal('none') }),
 ])
 
 export const handoffSchema = z.strictObject({
@@ -186,14 +242,21 @@ export const handoffSchema = z.strictObject({
 })
 
 /** A message as the server returns it: the signed envelope plus what the server knows of it. */
-export const messageRecordSchema = z.strictObject({
-  cid: cidSchema,
-  /** Position in its room, from 1, gapless. */
-  seq: z.number().int().positive(),
-  /** True when encrypted end to end (pattern α); false for pattern β, readable by the server. */
-  e2ee: z.boolean(),
-  receivedAt: timestampSchema,
-  envelope: envelopeSchema,
-})
+export const messageRecordSchema = z
+  .strictObject({
+    cid: cidSchema,
+    /** Position in its room, from 1, gapless (shared with membership-log entries). */
+    seq: z.number().int().positive(),
+    /** True when encrypted end to end (pattern α); false for pattern β and public rooms. */
+    e2ee: z.boolean(),
+    receivedAt: timestampSchema,
+    envelope: envelopeSchema,
+    /** Public rooms: the content block the envelope names; null once recalled. */
+    content: messageContentSchema.nullable().optional(),
+  })
+  .refine((record) => (record.envelope.suite === SIGNED_SUITE) === (record.content !== undefined), {
+    message: 'a public message carries its content (null once recalled); no other does',
+    path: ['content'],
+  })
 
 export type MessageRecord = z.infer<typeof messageRecordSchema>

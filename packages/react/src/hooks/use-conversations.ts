@@ -1,14 +1,13 @@
 /**
- * `useConversations`: the wallet's conversations (`client.conversations()`), most recent first,
- * kept live from the provider's stream: a new message moves its conversation to the top with the
- * message as `lastMessage`, and counts as unread when it came from the peer.
+ * `useConversations`: the wallet's 1:1 conversations (`client.conversations()`), most recent
+ * first, kept live from the provider's stream: a new message moves its conversation to the top
+ * with the message as `lastMessage`, and counts as unread when it came from the peer. Groups are
+ * left out (see `useRooms` for every room).
  */
 import type { ConversationSummary, DecryptedMessage } from '@dmtp/sdk'
-import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react'
 import { useDMTPStore } from '../_context.js'
 import { sameAddress } from '../_messages.js'
-import type { DMTPEvent } from '../_store.js'
-import { toError } from '../_store.js'
+import { useResource } from '../_resource.js'
 
 export type UseConversationsReturnType = {
   /** Most recent first. Empty until connected. */
@@ -19,6 +18,8 @@ export type UseConversationsReturnType = {
   /** Reloads from the server; rejects with the SDK's error (also kept in `error`). */
   refresh: () => Promise<void>
 }
+
+const NONE: ConversationSummary[] = []
 
 /**
  * @example
@@ -32,61 +33,23 @@ export type UseConversationsReturnType = {
  */
 export function useConversations(): UseConversationsReturnType {
   const store = useDMTPStore('useConversations')
-  const { isConnectDMTP, address } = useSyncExternalStore(store.subscribe, store.getStatus, store.getStatus)
-  const [conversations, setConversations] = useState<ConversationSummary[]>([])
-  const [isLoading, setIsLoading] = useState(false)
-  const [error, setError] = useState<Error | null>(null)
-  const list = useRef<ConversationSummary[]>([])
-  const loading = useRef<{ run: Promise<void>; again: boolean } | undefined>(undefined)
-
-  const update = useCallback((next: ConversationSummary[]) => {
-    list.current = next
-    setConversations(next)
-  }, [])
-
-  const refresh = useCallback((): Promise<void> => {
-    // One load at a time; anything that arrives meanwhile asks for one more after it.
-    if (loading.current) {
-      loading.current.again = true
-      return loading.current.run
-    }
-    const run = (async () => {
-      setIsLoading(true)
-      try {
-        do {
-          if (loading.current) loading.current.again = false
-          update(await store.client.conversations())
-        } while (loading.current?.again)
-        setError(null)
-      } catch (error) {
-        setError(toError(error))
-        throw error
-      } finally {
-        loading.current = undefined
-        setIsLoading(false)
-      }
-    })()
-    loading.current = { run, again: false }
-    return run
-  }, [store, update])
-
-  useEffect(() => {
-    update([])
-    if (!isConnectDMTP || !address) return
-    refresh().catch(() => {})
-    const onMessage = (message: DecryptedMessage, local: boolean) => {
-      const next = withMessage(list.current, message, address, local)
-      if (next === undefined || loading.current) refresh().catch(() => {})
-      else update(next)
-    }
-    return store.on((event: DMTPEvent) => {
-      if (event.type === 'message' || event.type === 'sent') onMessage(event.message, event.type === 'sent')
-      else if (event.type === 'migrated') refresh().catch(() => {})
-      else if (event.type === 'read') update(list.current.map((c) => (sameAddress(c.peer, event.peer) ? { ...c, unread: 0 } : c)))
-    })
-  }, [store, isConnectDMTP, address, refresh, update])
-
-  return { conversations, isLoading, error, refresh }
+  const { data, isLoading, error, refresh } = useResource({
+    store,
+    key: 'conversations',
+    initial: NONE,
+    load: () => store.client.conversations(),
+    onEvent(event, session) {
+      if (event.type === 'message' || event.type === 'sent') {
+        // Groups have no receiver; their messages never change this list.
+        if (event.message.receiver === null || event.message.type !== 'message') return
+        const next = withMessage(session.get(), event.message, session.me, event.type === 'sent')
+        if (next === undefined) session.refresh().catch(() => {})
+        else session.set(next)
+      } else if (event.type === 'migrated') session.refresh().catch(() => {})
+      else if (event.type === 'read') session.set(session.get().map((c) => (c.room === event.room ? { ...c, unread: 0 } : c)))
+    },
+  })
+  return { conversations: data, isLoading, error, refresh }
 }
 
 /** The list with `message` applied, or undefined when its room is not in the list yet. */

@@ -1,15 +1,21 @@
 /**
- * `useSendMessage`: sends a 1:1 message (`client.send`). Same call shape as the public DMTP React
- * SDK: `useSendMessage(onSuccess?, onError?)` returns `(message, toAddress) => Promise`.
+ * `useSendMessage`: sends a message (`client.send`) to a wallet (1:1) or a room. Same call shape
+ * as the public DMTP React SDK: `useSendMessage(onSuccess?, onError?)` returns
+ * `(message, toAddress) => Promise`; a room id works in place of the address, and a third
+ * argument takes `replyTo` and `mentions`.
  */
-import type { SendErrorType, SendReturnType } from '@dmtp/sdk'
+import type { SendErrorType, SendParameters, SendReturnType } from '@dmtp/sdk'
 import { useCallback } from 'react'
 import { useDMTPStore } from '../_context.js'
 import type { DMTPNotConnectedError } from '../errors.js'
 
 export type UseSendMessageErrorType = SendErrorType | DMTPNotConnectedError
 
-export type UseSendMessageReturnType = (message: string, toAddress: string) => Promise<SendReturnType>
+export type UseSendMessageReturnType = (
+  message: string,
+  toAddress: string,
+  options?: Pick<SendParameters, 'replyTo' | 'mentions'>,
+) => Promise<SendReturnType>
 
 /**
  * @param onSuccess - called with the result: `e2ee` is false, and `notice` says why, when the
@@ -30,10 +36,10 @@ export function useSendMessage(
 ): UseSendMessageReturnType {
   const store = useDMTPStore('useSendMessage')
   return useCallback(
-    async (message: string, toAddress: string) => {
+    async (message: string, toAddress: string, options?: Pick<SendParameters, 'replyTo' | 'mentions'>) => {
       let result: SendReturnType
       try {
-        result = await store.send(message, toAddress)
+        result = await store.send(message, toAddress, options)
       } catch (error) {
         onError?.(error as UseSendMessageErrorType)
         throw error

@@ -1,8 +1,7 @@
-/** Lists the wallet's conversations, most recent first, with the last message decrypted. */
-import { conversationsResponseSchema } from '@dmtp/protocol'
-import { type DecryptedMessage, decryptRecord } from '../_decrypt.js'
-import { authedRequest } from '../_session.js'
+/** Lists the wallet's 1:1 conversations, most recent first, with the last message decrypted (`getRooms` lists every room). */
+import type { DecryptedMessage } from '../_decrypt.js'
 import type { DmtpClientBase } from '../client.js'
+import { getRooms } from './get-rooms.js'
 
 export type ConversationSummary = {
   room: string
@@ -20,17 +19,8 @@ export type ConversationsReturnType = ConversationSummary[]
  * for (const c of await conversations(client)) console.log(c.peer, c.unread)
  */
 export async function conversations(client: DmtpClientBase): Promise<ConversationsReturnType> {
-  const response = await authedRequest(client, { method: 'GET', path: '/v1/conversations', schema: conversationsResponseSchema })
-  return Promise.all(
-    response.conversations.map(async (conversation) => {
-      client.state.rooms.set(conversation.peer, conversation.room.id)
-      return {
-        room: conversation.room.id,
-        peer: conversation.peer,
-        messageCount: conversation.messageCount,
-        unread: conversation.unread,
-        lastMessage: conversation.lastMessage ? await decryptRecord(client, conversation.lastMessage) : null,
-      }
-    }),
+  const rooms = await getRooms(client)
+  return rooms.flatMap(({ room, peer, unread, lastMessage }) =>
+    room.type === 'p2p' && peer ? [{ room: room.id, peer, messageCount: room.messageCount, unread, lastMessage }] : [],
   )
 }

@@ -1,16 +1,19 @@
 /**
- * Reads the history with a peer, by cursor: pass `nextCursor` back to get the next page. Each
- * message is verified and decrypted on this device; one that fails says why in `status`.
+ * Reads a room's history by cursor (pass `nextCursor` back for the next page): its messages,
+ * actions and membership changes (system lines), each verified (and decrypted) on this device;
+ * one that fails a check says why in `status`. `foldMessages` turns them into a timeline.
  */
 import { messagesResponseSchema } from '@dmtp/protocol'
 import { getAddress } from 'viem/utils'
 import { type DecryptedMessage, decryptRecord } from '../_decrypt.js'
 import { authedRequest } from '../_session.js'
 import type { DmtpClientBase } from '../client.js'
-import { roomWith } from './send.js'
+import { openDirect } from './open-direct.js'
 
 export type GetMessagesParameters = {
-  peer: string
+  /** The room; or, for 1:1, the peer's address. */
+  room?: string | undefined
+  peer?: string | undefined
   /** The `seq` to continue after (exclusive); omit for the start (asc) or the end (desc). */
   cursor?: number | undefined
   limit?: number | undefined
@@ -22,26 +25,28 @@ export type GetMessagesReturnType = { messages: DecryptedMessage[]; nextCursor: 
 
 /**
  * @example
- * import { getMessages } from '@dmtp/sdk'
- * let page = await getMessages(client, { peer: '0xB0b…' })
- * while (page.nextCursor !== null) page = await getMessages(client, { peer: '0xB0b…', cursor: page.nextCursor })
+ * import { foldMessages, getMessages } from '@dmtp/sdk'
+ * let page = await getMessages(client, { room })
+ * while (page.nextCursor !== null) page = await getMessages(client, { room, cursor: page.nextCursor })
  */
 export async function getMessages(
   client: DmtpClientBase,
-  { peer, cursor, limit = 50, order = 'asc' }: GetMessagesParameters,
+  { room, peer, cursor, limit = 50, order = 'asc' }: GetMessagesParameters,
 ): Promise<GetMessagesReturnType> {
-  const room = await roomWith(client, getAddress(peer))
+  if ((room === undefined) === (peer === undefined)) throw new TypeError('"room" or "peer" expected (one of them)')
+  const id = room ?? (await openDirect(client, { peer: getAddress(peer as string) }))
   const response = await authedRequest(client, {
     method: 'GET',
-    path: `/v1/rooms/${room}/messages`,
+    path: `/v1/rooms/${id}/messages`,
     query: { cursor, limit, order },
     schema: messagesResponseSchema,
   })
-  const messages = await Promise.all(
-    response.messages.map(async (record) => {
-      const message = await decryptRecord(client, record)
-      return message.room === room ? message : { ...message, text: null, status: 'altered' as const }
-    }),
-  )
-  return { messages, nextCursor: response.nextCursor }
+  // In order, so that log entries are replayed before the messages placed after them.
+  const ascending = order === 'asc' ? response.messages : [...response.messages].reverse()
+  const read: DecryptedMessage[] = []
+  for (const record of ascending) {
+    const message = await decryptRecord(client, record)
+    read.push(message.room === id ? message : { ...message, text: null, status: 'altered' })
+  }
+  return { messages: order === 'asc' ? read : read.reverse(), nextCursor: response.nextCursor }
 }

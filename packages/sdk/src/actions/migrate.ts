@@ -17,13 +17,13 @@
  */
 import {
   type EncryptEnvelopeReturnType,
-  type Envelope,
   encryptEnvelope,
   type Handoff,
   MAX_MIGRATION_BATCH,
   MIGRATED_SUITE,
   migrationsResponseSchema,
   openHandoff,
+  type PairEnvelope,
   signEnvelopeBatch,
   toBlock,
   uploadMigrationsResponseSchema,
@@ -109,7 +109,7 @@ export async function migrate(
           result.rejected.push({ id: handoff.original.id, reason: encrypted })
         } else unsigned.push(encrypted)
       }
-      const envelopes: Envelope[] = []
+      const envelopes: PairEnvelope[] = []
       for (let k = 0; k < unsigned.length; k += SIGNED_TOGETHER) {
         const batch = unsigned.slice(k, k + SIGNED_TOGETHER)
         envelopes.push(
@@ -145,7 +145,7 @@ function uploadQueue(client: DmtpClientBase, result: MigrateReturnType, onUpload
     if (failure) throw failure.error
   }
   return {
-    async add(envelopes: Envelope[]): Promise<void> {
+    async add(envelopes: PairEnvelope[]): Promise<void> {
       await settle()
       last = upload(client, envelopes, result)
         .then(onUploaded)
@@ -158,7 +158,7 @@ function uploadQueue(client: DmtpClientBase, result: MigrateReturnType, onUpload
 }
 
 /** Uploads migrated envelopes in batches the server accepts, counting the results. */
-async function upload(client: DmtpClientBase, envelopes: Envelope[], result: MigrateReturnType): Promise<void> {
+async function upload(client: DmtpClientBase, envelopes: PairEnvelope[], result: MigrateReturnType): Promise<void> {
   for (const batch of uploadBatches(envelopes)) {
     const uploaded = await authedRequest(client, {
       method: 'POST',
@@ -178,9 +178,9 @@ async function upload(client: DmtpClientBase, envelopes: Envelope[], result: Mig
  * Upload batches of at most ~1 MB (the server accepts 4 MB), however long the texts. A page holds
  * at most as many envelopes as the server accepts in one upload (its schema says so).
  */
-function uploadBatches(envelopes: Envelope[]): Envelope[][] {
-  const batches: Envelope[][] = []
-  let current: Envelope[] = []
+function uploadBatches(envelopes: PairEnvelope[]): PairEnvelope[][] {
+  const batches: PairEnvelope[][] = []
+  let current: PairEnvelope[] = []
   let bytes = 0
   for (const envelope of envelopes) {
     const size = envelope.messages.length + 1024

@@ -2,7 +2,7 @@
  * Signs in with Ethereum (EIP-4361): a server nonce, a message naming the server's domain and
  * chain, the wallet's signature, a session token back. The token is kept in the client's storage.
  */
-import { createSignInMessage, nonceResponseSchema, signInResponseSchema } from '@dmtp/protocol'
+import { formatSignInMessage, nonceResponseSchema, signInResponseSchema } from '@dmtp/protocol'
 import { serverInfo, sessionKey } from '../_session.js'
 import type { DmtpClientBase } from '../client.js'
 import type { ApiErrorType } from '../errors.js'
@@ -19,7 +19,8 @@ export async function signIn(client: DmtpClientBase): Promise<SignInReturnType> 
   const [wallet, info] = await Promise.all([client.getWallet(), serverInfo(client)])
   const { nonce } = await client.http.request({ method: 'POST', path: '/v1/auth/nonce', schema: nonceResponseSchema })
   const issuedAt = new Date()
-  const message = createSignInMessage({
+  // Formatted only (the server parses it strictly): the parser would weigh on browser bundles.
+  const message = formatSignInMessage({
     domain: info.domain,
     address: wallet.address,
     statement: 'Sign in to DMTP. This costs no gas and cannot move funds.',

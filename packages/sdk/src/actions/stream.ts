@@ -1,6 +1,8 @@
 /**
- * Live messages as an async iterator. It yields every message of the wallet's inbox after a
- * cursor, in order, exactly once: history first, then live, with no gap between them. It also
+ * Live messages as an async iterator. It yields every position of every room the wallet is in
+ * (messages, actions, membership changes) after a stream cursor, each exactly once: history
+ * first, then live, with no gap between them (the server fills any gap from its database; this
+ * client drops a position of a room it has already yielded). It also
  * yields connection events, so an app can show when it is offline: the iterator never ends on a
  * dropped connection; it reconnects and resumes from its cursor by itself.
  *
@@ -56,6 +58,8 @@ export function stream(client: DmtpClientBase, { cursor }: StreamParameters = {}
   let connection: ConnectionState = { status: 'connecting', attempt: 0 }
   let ackTimer: ReturnType<typeof setTimeout> | undefined
   let chain = Promise.resolve()
+  /** The newest position yielded per room. */
+  const lastSeq = new Map<string, number>()
 
   const push = (event: StreamEvent) => {
     if (done) return
@@ -68,7 +72,7 @@ export function stream(client: DmtpClientBase, { cursor }: StreamParameters = {}
   }
   const take = (event: StreamEvent) => {
     if (event.type !== 'message') return
-    consumed = event.cursor
+    consumed = Math.max(consumed ?? 0, event.cursor)
     ackTimer ??= setTimeout(() => {
       ackTimer = undefined
       if (consumed !== undefined) socket.ack(consumed)
@@ -79,10 +83,14 @@ export function stream(client: DmtpClientBase, { cursor }: StreamParameters = {}
     // Decryption is async; chaining keeps events in cursor order.
     chain = chain.then(async () => {
       if (frame.type === 'message') {
-        if (received !== undefined && frame.cursor <= received) return
+        const record = frame.message
+        const room = 'entry' in record ? record.entry.room : record.envelope.room
+        const last = lastSeq.get(room)
+        if (last !== undefined && record.seq <= last) return
         // The frame was already validated against the protocol schema by the socket.
-        const message = await decryptRecord(client, frame.message)
-        received = frame.cursor
+        const message = await decryptRecord(client, record)
+        lastSeq.set(room, record.seq)
+        received = Math.max(received ?? 0, frame.cursor)
         push({ type: 'message', cursor: frame.cursor, message })
       } else if (frame.type === 'caught_up') {
         push({ type: 'caught_up', cursor: frame.cursor })

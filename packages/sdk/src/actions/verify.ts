@@ -1,7 +1,7 @@
 /**
  * Checks a server against the chain (DESIGN §3, "catches a lying server"). For each of the
- * wallet's conversations, the anchored history (manifests on chain, in order) is compared with what
- * the server serves, with every CID recomputed here:
+ * wallet's rooms, the anchored history (manifests on chain, in order) is compared with what the
+ * server serves, messages and membership-log entries alike, with every CID recomputed here:
  *
  * - `anchored`: served, unchanged, in its anchored order, at a time consistent with its anchor;
  * - `pending`: newer than the last sync (after every anchored message, received after the sync);
@@ -9,25 +9,32 @@
  * - `altered`: served but changed, reordered, back-dated, or inserted after a sync that should
  *   have listed it.
  *
- * Key bundles: each wallet's current bundle is checked against its CID on chain.
+ * A room's membership log is also replayed (`_room-log.ts`): an entry the replay refuses (forged,
+ * unsigned, not allowed at its place) counts as altered. Key bundles: each wallet's current bundle
+ * (its own, and its 1:1 peers') is checked against its CID on chain.
  */
 import {
+  ApiError,
   type Envelope,
   envelopeSchema,
+  type LogRecord,
   type MessageRecord,
   MIGRATED_SUITE,
+  type MigratedEnvelope,
   messagesResponseSchema,
+  type RoomRecord,
   toBlock,
   verifyEnvelopeSignature,
 } from '@dmtp/protocol'
 import { fetchBlock } from '../_blocks.js'
 import { type ChainTarget, registryReader } from '../_chain.js'
 import { type ProgressReporter, readManifests } from '../_manifests.js'
+import { roomLog } from '../_room-log.js'
 import { authedRequest } from '../_session.js'
 import type { DmtpClientBase } from '../client.js'
 import { BaseError } from '../errors.js'
-import { conversations } from './conversations.js'
 import { bundleByCid, getKeyBundle, type KeyAnchorStatus, keyAnchorStatus } from './get-key-bundle.js'
+import { getRooms } from './get-rooms.js'
 
 export type VerifyParameters = {
   /** Only this room (default: every conversation of the wallet). */
@@ -41,6 +48,8 @@ export type MessageCheck = 'anchored' | 'pending' | 'missing' | 'altered'
 
 export type VerifyDetail = {
   room: string
+  /** A message (or message action), or a membership-log entry. */
+  kind: 'message' | 'log'
   cid: string
   id?: string
   seq?: number
@@ -82,6 +91,7 @@ export async function verify(
   if (!reader) throw new NotAnchoredError()
   const { manifests, breaks } = await readManifests(client, reader, onProgress)
   const anchoredByRoom = new Map<string, { cid: string; createdAt: number; previousAt: number }[]>()
+  const anchoredLogs = new Map<string, { cid: string; createdAt: number; previousAt: number }[]>()
   const replacements = new Map<string, string>()
   let previousAt = 0
   let lastSyncAt = 0
@@ -89,17 +99,28 @@ export async function verify(
     if (!manifest) continue
     for (const [old, replacement] of Object.entries(manifest.replaced)) replacements.set(old, replacement)
     const createdAt = Date.parse(manifest.createdAt)
-    for (const [roomId, cids] of Object.entries(manifest.rooms)) {
-      const list = anchoredByRoom.get(roomId) ?? []
-      anchoredByRoom.set(roomId, list)
-      for (const cid of cids) list.push({ cid, createdAt, previousAt })
+    for (const [byRoom, lists] of [
+      [anchoredByRoom, manifest.rooms],
+      [anchoredLogs, manifest.logs ?? {}],
+    ] as const) {
+      for (const [roomId, cids] of Object.entries(lists)) {
+        const list = byRoom.get(roomId) ?? []
+        byRoom.set(roomId, list)
+        for (const cid of cids) list.push({ cid, createdAt, previousAt })
+      }
     }
     previousAt = createdAt
     lastSyncAt = Math.max(lastSyncAt, createdAt)
   }
 
-  const mine = await conversations(client)
-  const rooms = room ? mine.filter((c) => c.room === room) : mine
+  const mine = (await getRooms(client)).filter((entry) => entry.membership.status === 'member')
+  const rooms = room ? mine.filter((entry) => entry.room.id === room) : mine
+  if (room && rooms.length === 0) {
+    throw new ApiError({
+      code: 'not_member',
+      message: 'You are not a member of this room: there is nothing of yours to verify in it.',
+    })
+  }
   const report: VerifyReturnType = {
     anchored: 0,
     pending: 0,
@@ -117,14 +138,34 @@ export async function verify(
     keyDetails: [],
     ok: true,
   }
-  for (const [done, conversation] of rooms.entries()) {
-    const anchored = anchoredByRoom.get(conversation.room) ?? []
-    await checkRoom(client, conversation.room, anchored, replacements, lastSyncAt, report, onProgress)
+  for (const [done, entry] of rooms.entries()) {
+    const id = entry.room.id
+    const records = await roomHistory(client, id, onProgress)
+    const messages = records.filter((record): record is MessageRecord => 'envelope' in record)
+    const entries = records.filter((record): record is LogRecord => 'entry' in record)
+    await checkRoom(client, id, 'message', messages, anchoredByRoom.get(id) ?? [], replacements, lastSyncAt, report, onProgress)
+    if (entry.room.type !== 'p2p') {
+      await checkRoom(client, id, 'log', entries, anchoredLogs.get(id) ?? [], new Map(), lastSyncAt, report, onProgress)
+      const log = roomLog(client, id)
+      await log.sync()
+      for (const actor of new Set(entries.map((record) => record.entry.event.actor))) await log.verifyActor(actor)
+      for (const problem of log.problems) {
+        report.altered++
+        report.details.push({
+          room: id,
+          kind: 'log',
+          cid: problem.cid,
+          seq: problem.seq,
+          status: 'altered',
+          reason: problem.problem,
+        })
+      }
+    }
     onProgress?.({ phase: 'rooms', done: done + 1, total: rooms.length })
   }
 
   const wallet = await client.getWallet()
-  for (const address of new Set([wallet.address, ...rooms.map((c) => c.peer)])) {
+  for (const address of new Set([wallet.address, ...rooms.flatMap((entry) => (entry.peer ? [entry.peer] : []))])) {
     const served = await getKeyBundle(client, { address })
     if (!served.registered) {
       report.keyDetails.push({ address, cid: null, status: 'unregistered', reason: 'no key bundle on this server' })
@@ -143,19 +184,11 @@ export async function verify(
   return report
 }
 
-async function checkRoom(
-  client: DmtpClientBase,
-  room: string,
-  anchored: { cid: string; createdAt: number; previousAt: number }[],
-  replacements: Map<string, string>,
-  lastSyncAt: number,
-  report: VerifyReturnType,
-  onProgress?: ProgressReporter,
-): Promise<void> {
-  const crypto = await client.getCrypto()
-  const records: MessageRecord[] = []
+/** Every position of a room, oldest first. */
+async function roomHistory(client: DmtpClientBase, room: string, onProgress?: ProgressReporter): Promise<RoomRecord[]> {
+  const records: RoomRecord[] = []
   for (let cursor: number | null = 0; cursor !== null; ) {
-    const page: { messages: MessageRecord[]; nextCursor: number | null } = await authedRequest(client, {
+    const page: { messages: RoomRecord[]; nextCursor: number | null } = await authedRequest(client, {
       method: 'GET',
       path: `/v1/rooms/${room}/messages`,
       query: { cursor, limit: PAGE, order: 'asc' },
@@ -163,8 +196,30 @@ async function checkRoom(
     })
     records.push(...page.messages)
     cursor = page.nextCursor
-    onProgress?.({ phase: 'messages', done: records.length, total: Math.max(records.length, anchored.length) })
+    onProgress?.({ phase: 'messages', done: records.length, total: records.length })
   }
+  return records
+}
+
+type Checked = { cid: string; seq: number; receivedAt: string; envelope?: Envelope; entry?: LogRecord['entry'] }
+
+/**
+ * Compares one kind of a room's positions (messages, or log entries) with the anchored CIDs of
+ * that kind, in order.
+ */
+async function checkRoom(
+  client: DmtpClientBase,
+  room: string,
+  kind: 'message' | 'log',
+  records: Checked[],
+  anchored: { cid: string; createdAt: number; previousAt: number }[],
+  replacements: Map<string, string>,
+  lastSyncAt: number,
+  report: VerifyReturnType,
+  onProgress?: ProgressReporter,
+): Promise<void> {
+  const crypto = await client.getCrypto()
+  onProgress?.({ phase: 'messages', done: records.length, total: Math.max(records.length, anchored.length) })
   const position = new Map(anchored.map((entry, index) => [entry.cid, index]))
   // A migrated envelope takes the place of the relayed one it replaced (anchored replacement).
   for (const [index, entry] of anchored.entries()) {
@@ -172,14 +227,19 @@ async function checkRoom(
     if (replacement) position.set(replacement, index)
   }
   const matched = new Set<number>()
-  const unanchored: { record: MessageRecord; cid: string; after: boolean }[] = []
-  const flag = (status: VerifyDetail['status'], record: { cid: string; envelope?: Envelope; seq?: number }, reason: string) => {
+  const unanchored: { record: Checked; cid: string; after: boolean }[] = []
+  const idOf = (record: { envelope?: Envelope; entry?: LogRecord['entry'] }) => record.envelope?.id ?? record.entry?.event.id
+  const flag = (
+    status: VerifyDetail['status'],
+    record: { cid: string; envelope?: Envelope; entry?: LogRecord['entry']; seq?: number },
+    reason: string,
+  ) => {
     report[status]++
-    report.details.push({ room, cid: record.cid, id: record.envelope?.id, seq: record.seq, status, reason })
+    report.details.push({ room, kind, cid: record.cid, id: idOf(record), seq: record.seq, status, reason })
   }
   let highest = -1
   for (const record of records) {
-    const computed = toBlock(record.envelope, crypto.sha256).cid
+    const computed = toBlock(record.envelope ?? record.entry, crypto.sha256).cid
     const claimed = position.get(record.cid)
     if (computed !== record.cid) {
       // The server changed the envelope but kept its CID label: the anchored original is gone.
@@ -189,8 +249,8 @@ async function checkRoom(
     }
     let index = position.get(computed)
     let pendingReplacement = false
-    const { envelope } = record
-    if (index === undefined && envelope.suite === MIGRATED_SUITE && (await madeByReceiver(client, envelope))) {
+    const envelope = record.envelope
+    if (index === undefined && envelope?.suite === MIGRATED_SUITE && (await madeByReceiver(client, envelope))) {
       // Made end-to-end after the last sync: its replacement record is not anchored yet.
       index = position.get(envelope.replaces)
       pendingReplacement = index !== undefined
@@ -199,7 +259,7 @@ async function checkRoom(
       unanchored.push({ record, cid: computed, after: true })
       continue
     }
-    if (record.envelope.suite === MIGRATED_SUITE) report.replaced++
+    if (envelope?.suite === MIGRATED_SUITE) report.replaced++
     matched.add(index)
     const entry = anchored[index] as (typeof anchored)[number]
     const receivedAt = Date.parse(record.receivedAt)
@@ -210,8 +270,9 @@ async function checkRoom(
       report.pending++
       report.details.push({
         room,
+        kind,
         cid: record.cid,
-        id: record.envelope.id,
+        id: idOf(record),
         seq: record.seq,
         status: 'pending',
         reason: 'made end-to-end since the last sync',
@@ -224,12 +285,15 @@ async function checkRoom(
   const missing = anchored.map((entry, index) => ({ ...entry, index })).filter((entry) => !matched.has(entry.index))
   const missingIds = new Map<string, string>()
   for (const entry of missing) {
-    const block = envelopeSchema.safeParse(await fetchBlock(client, entry.cid).catch(() => undefined))
-    if (block.success) missingIds.set(block.data.id, entry.cid)
+    const value = await fetchBlock(client, entry.cid).catch(() => undefined)
+    const block = kind === 'message' ? envelopeSchema.safeParse(value) : undefined
+    if (block?.success) missingIds.set(block.data.id, entry.cid)
+    const logged = value as LogRecord['entry'] | undefined
+    if (kind === 'log' && typeof logged?.event?.id === 'string') missingIds.set(logged.event.id, entry.cid)
   }
   const replaced = new Set<string>()
   for (const { record, after } of unanchored) {
-    const original = missingIds.get(record.envelope.id)
+    const original = missingIds.get(idOf(record) ?? '')
     if (original) {
       replaced.add(original)
       flag('altered', record, `differs from the anchored message ${original}`)
@@ -237,8 +301,9 @@ async function checkRoom(
       report.pending++
       report.details.push({
         room,
+        kind,
         cid: record.cid,
-        id: record.envelope.id,
+        id: idOf(record),
         seq: record.seq,
         status: 'pending',
         reason: 'newer than the last sync',
@@ -253,7 +318,7 @@ async function checkRoom(
 }
 
 /** A migrated envelope counts as a replacement only if its receiver, who made it, signed it. */
-async function madeByReceiver(client: DmtpClientBase, envelope: Envelope): Promise<boolean> {
+async function madeByReceiver(client: DmtpClientBase, envelope: MigratedEnvelope): Promise<boolean> {
   const crypto = await client.getCrypto()
   const receiver = await bundleByCid(client, envelope.receiverKey, envelope.receiver).catch(() => undefined)
   return receiver !== undefined && verifyEnvelopeSignature(crypto, envelope, receiver.ed25519)

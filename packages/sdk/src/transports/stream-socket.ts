@@ -4,7 +4,14 @@
  * (`send` → `sent`/`error` by `ref`). It reports every state change, so an app can show
  * "connection lost, reconnecting" instead of silently missing messages.
  */
-import { ApiError, type Envelope, type SendMessageResult, type ServerFrame, serverFrameSchema } from '@dmtp/protocol'
+import {
+  ApiError,
+  type Envelope,
+  type MessageContent,
+  type SendMessageResult,
+  type ServerFrame,
+  serverFrameSchema,
+} from '@dmtp/protocol'
 import { WebSocket as IsoWebSocket } from 'isows'
 
 export type ConnectionState =
@@ -68,7 +75,8 @@ export class StreamSocket {
   }
 
   /** Sends an envelope over the stream; resolves with the server's acknowledgement. */
-  sendEnvelope(envelope: Envelope): Promise<SendMessageResult> {
+  /** Sends an envelope (and the content block a room without E2EE needs) over the stream. */
+  sendEnvelope(envelope: Envelope, content?: MessageContent): Promise<SendMessageResult> {
     const socket = this.socket
     if (!this.connected || !socket) return Promise.reject(unavailable('the stream is not connected'))
     const ref = `s${++this.refCounter}`
@@ -78,7 +86,7 @@ export class StreamSocket {
         reject(unavailable('no acknowledgement from the server'))
       }, SEND_TIMEOUT_MS)
       this.pending.set(ref, { resolve, reject, timer })
-      socket.send(JSON.stringify({ type: 'send', ref, envelope }))
+      socket.send(JSON.stringify({ type: 'send', ref, envelope, ...(content ? { content } : {}) }))
     })
   }
 

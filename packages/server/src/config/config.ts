@@ -4,7 +4,6 @@
  * union on `provider`; unset means the embedded default.
  */
 import path from 'node:path'
-import type { Faults } from '../faults.js'
 import { ConfigError, type ServerEnv } from './env.js'
 
 export type DatabaseConfig = { provider: 'sqlite'; path: string } | { provider: 'postgres'; url: string; schema: string }
@@ -56,8 +55,6 @@ export type ServerConfig = {
   blockStore: BlockStoreConfig
   chain: ChainConfig
   anchoring: AnchoringConfig
-  /** Test-only: see faults.ts. */
-  faults: Faults
   auth: { tokenTtlSeconds: number; nonceTtlSeconds: number }
   limits: {
     /** Largest accepted request body, bytes. */
@@ -151,7 +148,6 @@ export function envToConfig(env: ServerEnv, overrides: Partial<ServerEnv> = {}):
       maxCidsPerManifest: 50_000,
       keyBatchDelayMs: 500,
     },
-    faults: { crashAt: merged.DMTP_TEST_CRASH_AT },
     auth: { tokenTtlSeconds: merged.DMTP_TOKEN_TTL_SECONDS ?? 7 * 24 * 3600, nonceTtlSeconds: 300 },
     limits: {
       bodyBytes: 128 * 1024,

@@ -3,7 +3,6 @@
  * object. No defaults here; `envToConfig` applies them.
  */
 import { z } from 'zod'
-import { CRASH_POINTS } from '../faults.js'
 
 const port = z.coerce.number().int().min(0).max(65_535)
 const positiveInt = z.coerce.number().int().positive()
@@ -42,8 +41,6 @@ export const serverEnvSchema = z.object({
   DMTP_API_KEYS: z.enum(['optional', 'required']).optional(),
   /** Requests per minute of an API key created without a rate (and the most a wallet may give its own keys). */
   DMTP_API_KEY_RATE_LIMIT: positiveInt.optional(),
-  /** Test-only fault injection: crash the process at a named point of the anchoring cycle. */
-  DMTP_TEST_CRASH_AT: z.enum(CRASH_POINTS).optional(),
 })
 
 export type ServerEnv = z.infer<typeof serverEnvSchema>

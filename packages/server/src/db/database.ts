@@ -136,6 +136,15 @@ export class Database {
   }
 
   async migrateToLatest(): Promise<void> {
+    await this.migrate((migrator) => migrator.migrateToLatest())
+  }
+
+  /** Migrates up or down to the migration named `name` (an operator rolling back; tests making old schemas). */
+  async migrateTo(name: string): Promise<void> {
+    await this.migrate((migrator) => migrator.migrateTo(name))
+  }
+
+  private async migrate(run: (migrator: Migrator) => ReturnType<Migrator['migrateToLatest']>): Promise<void> {
     // Kysely looks for its migration tables in every schema unless told which one: with several
     // DMTP schemas in one PostgreSQL database it would find another's and never create its own.
     const migrator = new Migrator({
@@ -143,12 +152,12 @@ export class Database {
       provider: migrationProvider(this.dialect),
       ...(this.postgresSchema ? { migrationTableSchema: this.postgresSchema } : {}),
     })
-    let { error, results } = await migrator.migrateToLatest()
+    let { error, results } = await run(migrator)
     // Kysely's PostgreSQL introspection reads the catalog of every schema, and fails when another
     // schema or table is dropped meanwhile (another tenant of the database). Nothing was applied
     // then (no result), so running again is safe.
     for (let attempt = 1; attempt < 3 && !results?.length && isCatalogRace(error); attempt++) {
-      ;({ error, results } = await migrator.migrateToLatest())
+      ;({ error, results } = await run(migrator))
     }
     const failed = results?.find((result) => result.status === 'Error')
     if (error || failed) {

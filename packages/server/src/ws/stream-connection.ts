@@ -1,8 +1,14 @@
 /**
- * One client's live stream (`/v1/stream`). After `hello` (token and an optional cursor) the
- * server subscribes to the user's inbox FIRST, then replays history after the cursor, then flushes
- * what arrived meanwhile, skipping anything already sent. Inbox cursors are gapless and committed
- * in order, so the client sees every message exactly once, with no gap between history and live.
+ * One client's live stream (`/v1/stream`): every position of every room the wallet is in
+ * (messages, actions and membership-log entries), in stream order, history then live, each once.
+ *
+ * After `hello` (token and an optional cursor) the connection subscribes FIRST: to each of the
+ * wallet's rooms, and to its membership notices (so a room it joins anywhere is added, and one it
+ * leaves or is removed from is dropped after delivering that removal). Then it replays what was
+ * stored after the cursor, merged across rooms, then flushes what arrived meanwhile. Per room,
+ * positions (`seq`) are gapless: a live event that does not follow the last one delivered makes
+ * the connection read the missing range from the database first (the broker only wakes; the
+ * database is the truth). Nothing is delivered twice.
  *
  * Sends (`send` frames) are answered with `sent` once durable. A consumer that cannot keep up is
  * disconnected with 1013; it reconnects and resumes from its cursor, losing nothing.
@@ -13,8 +19,16 @@ import { type ClientFrame, clientFrameSchema } from '@dmtp/protocol'
 import type { WebSocket } from 'ws'
 import type { AppContext } from '../context.js'
 import { HttpError, toHttpError } from '../errors.js'
-import type { InboxEvent } from '../services/messages/message-writer.js'
-import { migrationsChannel } from '../services/migration/migration-service.js'
+import {
+  type MemberNotice,
+  type MigrationsNotice,
+  memberChannel,
+  migrationsChannel,
+  type RoomStreamEvent,
+  roomChannel,
+} from '../ports/pub-sub/channels.js'
+import { listRoomRecords } from '../services/messages/reader.js'
+import { type RoomRow, roomRecordJson, streamFrame } from '../services/messages/records.js'
 
 export const CLOSE = {
   normal: 1000,
@@ -37,9 +51,14 @@ export class StreamConnection {
   private greeted = false
   private address = ''
   private token = ''
-  private lastSent = 0
-  private pending: InboxEvent[] = []
+  /** The newest position delivered per room (per-room seqs are gapless). */
+  private readonly lastSeq = new Map<string, number>()
+  /** Live events of a room that arrived while its earlier positions were being read. */
+  private readonly pending: RoomStreamEvent[] = []
+  private readonly rooms = new Map<string, () => void>()
   private unsubscribe: (() => void) | undefined
+  /** Rooms whose missing positions are being read from the database, and what queued behind. */
+  private readonly filling = new Map<string, RoomStreamEvent[]>()
   private ackTimer: NodeJS.Timeout | undefined
   private ackCursor = 0
   private corked = false
@@ -96,7 +115,7 @@ export class StreamConnection {
         void this.hello(frame.token, frame.cursor)
         break
       case 'send':
-        void this.send(frame.ref, frame.envelope)
+        void this.send(frame.ref, frame)
         break
       case 'ack':
         this.ack(frame.cursor)
@@ -121,19 +140,30 @@ export class StreamConnection {
       return this.close(CLOSE.unauthorized, 'unauthorized')
     }
     this.timers.push(setInterval(() => void this.reauthenticate(), REAUTH_MS))
-    const state = await this.ctx.messages.inboxState(this.address)
-    const from = Math.min(cursor ?? state.acked, state.latest)
-    this.lastSent = from
     this.state = 'replaying'
-    const unsubscribeInbox = this.ctx.pubSub.subscribe(`inbox:${this.address}`, (event) => this.onEvent(event as InboxEvent))
-    const unsubscribeMigrations = this.ctx.pubSub.subscribe(migrationsChannel(this.address), (event) => {
-      const { pending } = event as { pending: number }
+    const { pubSub, database } = this.ctx
+    const unsubscribeMember = pubSub.subscribe(memberChannel(this.address), (notice) =>
+      this.onMemberNotice(notice as MemberNotice),
+    )
+    const unsubscribeMigrations = pubSub.subscribe(migrationsChannel(this.address), (event) => {
+      const { pending } = event as MigrationsNotice
       if (pending > 0) this.write(JSON.stringify({ type: 'migrations', pending }))
     })
     this.unsubscribe = () => {
-      unsubscribeInbox()
+      unsubscribeMember()
       unsubscribeMigrations()
+      for (const unsubscribe of this.rooms.values()) unsubscribe()
+      this.rooms.clear()
     }
+    const memberships = await database.db
+      .selectFrom('room_members')
+      .select('room_id')
+      .where('address', '=', this.address)
+      .where('status', '=', 'member')
+      .execute()
+    for (const { room_id } of memberships) this.addRoom(room_id)
+    const state = await this.ctx.messages.streamState(this.address)
+    const from = Math.min(cursor ?? state.acked, state.latest)
     this.write(JSON.stringify({ type: 'ready', address: this.address, cursor: from, latest: state.latest }))
     await this.replay(from)
   }
@@ -141,41 +171,101 @@ export class StreamConnection {
   private async replay(from: number): Promise<void> {
     let after = from
     for (;;) {
-      const page = await this.ctx.messages.inboxPage(this.address, after, PAGE)
+      const page = await this.ctx.messages.streamPage(this.address, after, PAGE)
       for (const entry of page) {
-        if (entry.cursor > this.lastSent) this.deliver(entry.cursor, entry.recordJson)
-        after = entry.cursor
+        this.deliver(entry.roomId, entry.seq, streamFrame(entry.pos, entry.recordJson))
+        after = entry.pos
       }
       if (page.length < PAGE || this.state === 'closed') break
       await this.drained()
     }
     if (this.state === 'closed') return
-    for (const event of this.pending) if (event.cursor > this.lastSent) this.deliver(event.cursor, event.recordJson)
-    this.pending = []
     this.state = 'live'
-    this.write(JSON.stringify({ type: 'caught_up', cursor: this.lastSent }))
+    for (const event of this.pending.splice(0)) this.onRoomEvent(event)
+    this.write(JSON.stringify({ type: 'caught_up', cursor: after }))
     const pending = await this.ctx.migrations.pending(this.address)
     if (pending > 0) this.write(JSON.stringify({ type: 'migrations', pending }))
   }
 
-  private onEvent(event: InboxEvent): void {
-    if (this.state === 'replaying') this.pending.push(event)
-    else if (this.state === 'live' && event.cursor > this.lastSent) this.deliver(event.cursor, event.recordJson)
+  private addRoom(roomId: string): void {
+    if (this.rooms.has(roomId) || this.state === 'closed') return
+    this.rooms.set(
+      roomId,
+      this.ctx.pubSub.subscribe(roomChannel(roomId), (event) => this.onRoomEvent(event as RoomStreamEvent)),
+    )
   }
 
-  private deliver(cursor: number, recordJson: string): void {
-    this.lastSent = cursor
-    this.write(`{"type":"message","cursor":${cursor},"message":${recordJson}}`)
+  private onMemberNotice(notice: MemberNotice): void {
+    if (notice.status === 'member') {
+      this.addRoom(notice.roomId)
+      // The join is the first position this stream owes for the room (nothing from before it,
+      // such as what was said while this wallet was away).
+      const last = this.lastSeq.get(notice.roomId)
+      if (last === undefined || last < notice.seq - 1) this.lastSeq.set(notice.roomId, notice.seq - 1)
+      return
+    }
+    // The removal itself was delivered before this notice; nothing after it is.
+    this.rooms.get(notice.roomId)?.()
+    this.rooms.delete(notice.roomId)
+  }
+
+  private onRoomEvent(event: RoomStreamEvent): void {
+    if (this.state !== 'live') {
+      if (this.state === 'replaying') this.pending.push(event)
+      return
+    }
+    const last = this.lastSeq.get(event.roomId)
+    // A room left during the replay: only what the replay owed (up to the removal) was delivered.
+    if (last === undefined && !this.rooms.has(event.roomId)) return
+    if (this.filling.size > 0) {
+      const queued = this.filling.get(event.roomId)
+      if (queued) return void queued.push(event)
+    }
+    if (last !== undefined && event.seq > last + 1) return void this.fill(event.roomId, last, event)
+    if (last !== undefined && event.seq <= last) return
+    this.lastSeq.set(event.roomId, event.seq)
+    // Every member's socket sends the same frame: it is encoded once, by the first of them.
+    event.bytes ??= Buffer.from(event.frame)
+    this.write(event.bytes)
     if (this.socket.bufferedAmount > DISCONNECT_WATER) this.close(CLOSE.tryAgainLater, 'slow consumer: reconnect and resume')
   }
 
-  private async send(ref: string, envelope: Parameters<AppContext['messages']['send']>[1]): Promise<void> {
+  /** Reads a room's positions after `last` that the broker did not bring, then what waited. */
+  private async fill(roomId: string, last: number, event: RoomStreamEvent): Promise<void> {
+    const queued = [event]
+    this.filling.set(roomId, queued)
+    try {
+      const rows = await listRoomRecords(this.ctx.database.db, {
+        roomId,
+        cursor: last,
+        limit: event.seq - last - 1,
+        order: 'asc',
+      })
+      for (const row of rows) this.deliver(roomId, row.seq, streamFrame(row.pos, roomRecordJson(row as RoomRow)))
+    } catch (error) {
+      this.ctx.logger.warn({ err: error }, 'stream gap read failed')
+      return this.close(CLOSE.tryAgainLater, 'could not read the database: reconnect and resume')
+    } finally {
+      this.filling.delete(roomId)
+    }
+    for (const next of queued) this.onRoomEvent(next)
+  }
+
+  private deliver(roomId: string, seq: number, frame: string): void {
+    const last = this.lastSeq.get(roomId)
+    if (last !== undefined && seq <= last) return
+    this.lastSeq.set(roomId, seq)
+    this.write(frame)
+    if (this.socket.bufferedAmount > DISCONNECT_WATER) this.close(CLOSE.tryAgainLater, 'slow consumer: reconnect and resume')
+  }
+
+  private async send(ref: string, frame: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
     if (this.state === 'hello') {
       return this.sendError(new HttpError({ code: 'auth_required', message: 'Say hello with a token first.' }), ref)
     }
     try {
       await this.ctx.auth.authenticate(this.token)
-      const result = await this.ctx.messages.send(this.address, envelope)
+      const result = await this.ctx.messages.send(this.address, frame.envelope, frame.content)
       this.write(JSON.stringify({ type: 'sent', ref, result }))
     } catch (error) {
       const http = toHttpError(error)
@@ -216,10 +306,11 @@ export class StreamConnection {
     )
   }
 
-  private write(text: string): void {
+  private write(text: string | Buffer): void {
     if (this.state === 'closed' || this.socket.readyState !== this.socket.OPEN) return
     this.corkUntilNextTick()
-    this.socket.send(text)
+    // Bytes of a text frame (JSON): sent as text, not binary.
+    this.socket.send(text, { binary: false })
   }
 
   /**

@@ -4,12 +4,24 @@
  * measured once rendered (ResizeObserver) and estimated until then. It sticks to the bottom while
  * the reader is there, and keeps the row under the reader still when older rows are added above.
  */
-import { type ReactNode, useCallback, useLayoutEffect, useMemo, useRef, useState } from 'react'
+import {
+  type ReactNode,
+  type RefObject,
+  useCallback,
+  useImperativeHandle,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react'
 
 const ESTIMATE_PX = 68
 const OVERSCAN_PX = 600
 const NEAR_TOP_PX = 400
 const AT_BOTTOM_PX = 24
+
+/** Moves the list to a row (a reply's original, a pinned message) and focuses it. */
+export type VirtualListController = { scrollTo: (key: string) => void }
 
 type Props<T> = {
   items: readonly T[]
@@ -19,9 +31,10 @@ type Props<T> = {
   onNearTop?: (() => void) | undefined
   header?: ReactNode
   label: string
+  controller?: RefObject<VirtualListController | null> | undefined
 }
 
-export function VirtualList<T>({ items, getKey, render, onNearTop, header, label }: Props<T>) {
+export function VirtualList<T>({ items, getKey, render, onNearTop, header, label, controller }: Props<T>) {
   const scroller = useRef<HTMLElement>(null)
   const heights = useRef(new Map<string, number>())
   const [measured, setMeasured] = useState(0)
@@ -97,6 +110,27 @@ export function VirtualList<T>({ items, getKey, render, onNearTop, header, label
         : { top: element.scrollTop, height: element.clientHeight },
     )
   }, [offsets, indexOf])
+
+  useImperativeHandle(
+    controller,
+    () => ({
+      scrollTo(key) {
+        const element = scroller.current
+        const index = indexOf.get(key)
+        if (!element || index === undefined) return
+        const top = Math.max(0, (offsets[index] as number) + headerHeight.current - element.clientHeight / 3)
+        stick.current = false
+        anchor.current = { key, offset: (offsets[index] as number) + headerHeight.current - top }
+        element.scrollTop = top
+        setViewport({ top, height: element.clientHeight })
+        // Once rendered, the row takes the focus, so a screen reader reads it.
+        requestAnimationFrame(() =>
+          element.querySelector<HTMLElement>(`[data-key="${CSS.escape(key)}"] [tabindex="-1"]`)?.focus(),
+        )
+      },
+    }),
+    [indexOf, offsets],
+  )
 
   const onScroll = () => {
     const element = scroller.current

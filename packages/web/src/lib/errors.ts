@@ -3,6 +3,7 @@
  * technical message is kept for the details line.
  */
 import { ApiError, BaseError } from '@dmtp/sdk'
+import { formatDateTime } from './format.js'
 
 export type FriendlyError = { title: string; detail?: string | undefined }
 
@@ -22,6 +23,18 @@ export function friendlyError(error: unknown): FriendlyError {
         return { title: 'The connection to the server dropped before it answered. Try again when it is back.', detail: raw }
       case 'key_not_found':
         return { title: 'That address has not set up DMTP yet.', detail: raw }
+      case 'muted': {
+        const until = /until (\S+?)\.?$/.exec(raw)?.[1]
+        return { title: `You are muted in this room${untilText(until)}. Your message was not sent.` }
+      }
+      case 'banned':
+        return { title: 'You are banned from this room. Nothing was sent.' }
+      case 'not_member':
+        return { title: 'You are not a member of this room (any more). Nothing was sent.' }
+      case 'forbidden':
+        return { title: `Your role does not allow this here: ${raw}` }
+      case 'room_not_found':
+        return { title: 'This room does not exist, or it is private and you are not in it.' }
       case 'auth_required':
       case 'invalid_token':
       case 'token_expired':
@@ -33,4 +46,13 @@ export function friendlyError(error: unknown): FriendlyError {
   if (error instanceof RangeError) return { title: raw.replace(/^"text" expected/, 'Messages can be') }
   if (error instanceof BaseError) return { title: raw, detail: error.details || undefined }
   return { title: 'Something went wrong.', detail: raw }
+}
+
+/** " until 14:05" (or a date), "" for no end, " for good" for a mute without end. */
+export function untilText(until: string | null | undefined): string {
+  if (!until) return ''
+  if (until.startsWith('9999')) return ' for good'
+  const date = new Date(until)
+  if (Number.isNaN(date.getTime())) return ''
+  return ` until ${formatDateTime(until)}`
 }

@@ -11,10 +11,13 @@ const RECHECK_MS = 4_000
 
 export type PeerKey = { result: GetKeyBundleReturnType | null; error: unknown }
 
-export function usePeerKey(peer: string): PeerKey {
+/** @param peer - the wallet; undefined while it is not known (nothing is checked). */
+export function usePeerKey(peer: string | undefined): PeerKey {
   const client = useDMTPClient()
   const [state, setState] = useState<PeerKey>({ result: null, error: null })
   useEffect(() => {
+    setState({ result: null, error: null })
+    if (!peer) return
     let live = true
     let timer: ReturnType<typeof setTimeout> | undefined
     const check = async () => {

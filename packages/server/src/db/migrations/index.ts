@@ -9,6 +9,7 @@ import * as relay from './20261122T180000000Z-relay.js'
 import * as apiKeys from './20261123T000000000Z-api-keys.js'
 import * as relayedRoomsIndex from './20261127T000000000Z-relayed-rooms-index.js'
 import * as keysetIndexes from './20261127T120000000Z-keyset-indexes.js'
+import * as rooms from './20261203T000000000Z-rooms.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -24,6 +25,7 @@ const migrations: Record<string, DialectMigration> = {
   '20261123T000000000Z-api-keys': apiKeys,
   '20261127T000000000Z-relayed-rooms-index': relayedRoomsIndex,
   '20261127T120000000Z-keyset-indexes': keysetIndexes,
+  '20261203T000000000Z-rooms': rooms,
 }
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

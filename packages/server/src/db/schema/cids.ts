@@ -4,6 +4,7 @@ import type { Generated } from 'kysely'
 export interface CidsTable {
   seq: Generated<number>
   cid: string
+  /** `message` (envelopes), `key` (key bundles) or `log` (membership-log entries). */
   kind: string
   room_id: string | null
   address: string | null

@@ -2,12 +2,14 @@ import type * as apiKeys from './api-keys.js'
 import type * as authNonces from './auth-nonces.js'
 import type * as blockDeletions from './block-deletions.js'
 import type * as cids from './cids.js'
+import type * as counters from './counters.js'
 import type * as handoffs from './handoffs.js'
-import type * as inbox from './inbox.js'
 import type * as keyBundles from './key-bundles.js'
 import type * as manifests from './manifests.js'
 import type * as messages from './messages.js'
-import type * as roomReads from './room-reads.js'
+import type * as processingChats from './processing-chats.js'
+import type * as roomMembers from './room-members.js'
+import type * as roomRoles from './room-roles.js'
 import type * as rooms from './rooms.js'
 import type * as sessions from './sessions.js'
 import type * as users from './users.js'
@@ -15,10 +17,12 @@ import type * as users from './users.js'
 export type DatabaseSchema = users.PartialDB &
   keyBundles.PartialDB &
   rooms.PartialDB &
-  roomReads.PartialDB &
+  roomMembers.PartialDB &
+  roomRoles.PartialDB &
+  processingChats.PartialDB &
+  counters.PartialDB &
   messages.PartialDB &
   manifests.PartialDB &
-  inbox.PartialDB &
   cids.PartialDB &
   handoffs.PartialDB &
   blockDeletions.PartialDB &

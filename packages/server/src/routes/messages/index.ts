@@ -17,12 +17,12 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       config: { auth: true },
       schema: {
         tags: ['messages'],
-        summary: 'Send a signed, encrypted envelope; answered once it is durably stored',
+        summary: 'Send a signed envelope (and, in a room without E2EE, its content); answered once durably stored',
         body: sendMessageRequestSchema,
         response: { 200: sendMessageResponseSchema },
       },
     },
-    async (request) => ctx.messages.send(sessionAddress(request), request.body),
+    async (request) => ctx.messages.send(sessionAddress(request), request.body.envelope, request.body.content),
   )
 
   app.get(
@@ -31,7 +31,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       config: { auth: true },
       schema: {
         tags: ['messages'],
-        summary: 'Every message sent or received, after a per-user cursor (what the stream replays)',
+        summary: "Every position of the wallet's rooms after a stream cursor (what the stream replays)",
         querystring: inboxQuerySchema,
         response: { 200: inboxResponseSchema },
       },
@@ -53,7 +53,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
     async (request) => {
       const address = sessionAddress(request)
       await ctx.messages.ack(address, request.body.cursor)
-      return { acked: (await ctx.messages.inboxState(address)).acked }
+      return { acked: (await ctx.messages.streamState(address)).acked }
     },
   )
 }

@@ -16,21 +16,36 @@
 import type { CryptoBackend } from '@dmtp/protocol'
 import type { AnchoringConfig } from '../../config/config.js'
 import type { Database } from '../../db/database.js'
-import { crashIfArmed, type Faults } from '../../faults.js'
+import type { Checkpoint } from '../../faults.js'
 import type { Clock } from '../../identity.js'
 import type { Logger } from '../../logger.js'
 import type { BlockStore } from '../../ports/block-store/types.js'
 import type { ChainClient, Hex } from '../../ports/chain/types.js'
+import { KEYS_CHANNEL } from '../../ports/pub-sub/channels.js'
 import type { PubSub } from '../../ports/pub-sub/types.js'
+import { BlockReader } from '../blocks/reader.js'
 import { type BuiltManifest, buildManifest, claimManifest } from './manifest-builder.js'
+import { AnchoringReader } from './reader.js'
+import { AnchoringTransactor } from './transactor.js'
 
-export const KEYS_CHANNEL = 'keys'
 const TICK_MS = 1_000
 const MAX_BACKOFF_MS = 60_000
 const KEYS_PER_TX = 100
 
 export type SyncResult = { seq: number; cid: string; count: number; bytes: number; buildMs: number; anchor?: AnchorResult }
 export type AnchorResult = { txHash: Hex; blockNumber: bigint; index: number; ms: number }
+
+export type AnchoringServiceDeps = {
+  database: Database
+  crypto: CryptoBackend
+  blockStore: BlockStore
+  chain: ChainClient | undefined
+  pubSub: PubSub
+  config: AnchoringConfig
+  clock: Clock
+  logger: Logger
+  checkpoint: Checkpoint
+}
 
 export class AnchoringService {
   private timer: NodeJS.Timeout | undefined
@@ -41,26 +56,16 @@ export class AnchoringService {
   private lastSyncAt: number
   private unsubscribe: (() => void) | undefined
 
-  constructor(
-    private readonly database: Database,
-    private readonly crypto: CryptoBackend,
-    private readonly blockStore: BlockStore,
-    private readonly chain: ChainClient | undefined,
-    private readonly pubSub: PubSub,
-    private readonly config: AnchoringConfig,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly faults: Faults,
-  ) {
-    this.lastSyncAt = clock.now().getTime()
+  constructor(private readonly deps: AnchoringServiceDeps) {
+    this.lastSyncAt = deps.clock.now().getTime()
   }
 
   start(): void {
-    this.unsubscribe = this.pubSub.subscribe(KEYS_CHANNEL, () => {
+    this.unsubscribe = this.deps.pubSub.subscribe(KEYS_CHANNEL, () => {
       setTimeout(() => {
         this.keysDue = true
         this.tick()
-      }, this.config.keyBatchDelayMs).unref()
+      }, this.deps.config.keyBatchDelayMs).unref()
     })
     this.timer = setInterval(() => this.tick(), TICK_MS)
     this.timer.unref()
@@ -86,7 +91,7 @@ export class AnchoringService {
   }
 
   private tick(): void {
-    if (this.running || this.clock.now().getTime() < this.retryAt) return
+    if (this.running || this.deps.clock.now().getTime() < this.retryAt) return
     this.running = this.cycle(false)
       .then(() => {
         this.failures = 0
@@ -94,8 +99,8 @@ export class AnchoringService {
       .catch((error) => {
         this.failures++
         const delay = Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** (this.failures - 1))
-        this.retryAt = this.clock.now().getTime() + delay
-        this.logger.warn({ err: error, retryInMs: delay }, 'anchoring failed; will retry')
+        this.retryAt = this.deps.clock.now().getTime() + delay
+        this.deps.logger.warn({ err: error, retryInMs: delay }, 'anchoring failed; will retry')
       })
       .finally(() => {
         this.running = undefined
@@ -103,61 +108,51 @@ export class AnchoringService {
   }
 
   private async cycle(force: boolean): Promise<SyncResult | undefined> {
-    if (this.chain && this.keysDue) {
+    if (this.deps.chain && this.keysDue) {
       this.keysDue = false
-      await this.anchorKeys(this.chain).catch((error) => {
+      await this.anchorKeys(this.deps.chain).catch((error) => {
         this.keysDue = true
         throw error
       })
     }
-    const unfinished = await this.database.db
-      .selectFrom('manifests')
-      .select(['seq', 'cid', 'status', 'tx_hash', 'tx_nonce'])
-      .where('status', '!=', 'anchored')
-      .orderBy('seq')
-      .execute()
+    const unfinished = await new AnchoringReader(this.deps.database.db).listUnfinished()
     for (const manifest of unfinished) {
       await this.writeBlocks(manifest.seq)
-      if (this.chain) await this.anchor(this.chain, manifest)
+      if (this.deps.chain) await this.anchor(this.deps.chain, manifest)
     }
-    if (this.chain && unfinished.length > 0 && !force) return undefined
+    if (this.deps.chain && unfinished.length > 0 && !force) return undefined
     if (!force && !(await this.due())) return undefined
     return this.syncOnce()
   }
 
   private async due(): Promise<boolean> {
-    const waiting = await this.database.db
-      .selectFrom((eb) =>
-        eb.selectFrom('cids').select('seq').where('manifest_seq', 'is', null).limit(this.config.everyMessages).as('waiting'),
-      )
-      .select((eb) => eb.fn.countAll<number>().as('count'))
-      .executeTakeFirstOrThrow()
-    const count = Number(waiting.count)
+    const count = await new AnchoringReader(this.deps.database.db).countWaiting(this.deps.config.everyMessages)
     if (count === 0) return false
     return (
-      count >= this.config.everyMessages || this.clock.now().getTime() - this.lastSyncAt >= this.config.intervalSeconds * 1000
+      count >= this.deps.config.everyMessages ||
+      this.deps.clock.now().getTime() - this.lastSyncAt >= this.deps.config.intervalSeconds * 1000
     )
   }
 
   private async syncOnce(): Promise<SyncResult | undefined> {
     const started = performance.now()
-    const now = this.clock.now()
-    const claimed = await this.database.transaction(({ db }) =>
-      claimManifest(db, this.crypto, { limit: this.config.maxCidsPerManifest, now: now.toISOString() }),
+    const now = this.deps.clock.now()
+    const claimed = await this.deps.database.transaction(({ db }) =>
+      claimManifest(db, this.deps.crypto, { limit: this.deps.config.maxCidsPerManifest, now: now.toISOString() }),
     )
     this.lastSyncAt = now.getTime()
     if (!claimed) return undefined
-    crashIfArmed(this.faults, 'manifest-stored')
+    this.deps.checkpoint('manifest-stored')
     const { built, ...summary } = claimed
     await this.writeBlocks(claimed.seq, built)
     const buildMs = performance.now() - started
-    this.logger.info(
+    this.deps.logger.info(
       { seq: claimed.seq, cid: claimed.cid, cids: claimed.count, bytes: claimed.bytes, ms: Math.round(buildMs) },
       'manifest stored',
     )
     const result: SyncResult = { ...summary, buildMs }
-    if (this.chain) {
-      result.anchor = await this.anchor(this.chain, {
+    if (this.deps.chain) {
+      result.anchor = await this.anchor(this.deps.chain, {
         seq: claimed.seq,
         cid: claimed.cid,
         status: 'built',
@@ -173,20 +168,11 @@ export class AnchoringService {
    * the manifest as just claimed; after a restart it is rebuilt from the database.
    */
   private async writeBlocks(seq: number, built?: BuiltManifest): Promise<void> {
-    built ??= await buildManifest(this.database.db, this.crypto, seq)
+    built ??= await buildManifest(this.deps.database.db, this.deps.crypto, seq)
     // Never write back a block tombstoned since (a relayed message migrated in the meantime).
-    const cids = built.contents.map((block) => block.cid)
-    const tombstoned = new Set<string>()
-    for (let i = 0; i < cids.length; i += 500) {
-      const rows = await this.database.db
-        .selectFrom('block_deletions')
-        .select('cid')
-        .where('cid', 'in', cids.slice(i, i + 500))
-        .execute()
-      for (const row of rows) tombstoned.add(row.cid)
-    }
-    await this.blockStore.put(built.contents.filter((block) => !tombstoned.has(block.cid)))
-    await this.blockStore.put([built.block])
+    const tombstoned = await new BlockReader(this.deps.database.db).findTombstoned(built.contents.map((block) => block.cid))
+    await this.deps.blockStore.put(built.contents.filter((block) => !tombstoned.has(block.cid)))
+    await this.deps.blockStore.put([built.block])
   }
 
   private async anchor(
@@ -194,36 +180,25 @@ export class AnchoringService {
     manifest: { seq: number; cid: string; status: string; tx_hash: string | null; tx_nonce: number | null },
   ): Promise<AnchorResult> {
     const started = performance.now()
-    const db = this.database.db
-    const previous = await db
-      .selectFrom('manifests')
-      .select('chain_index')
-      .where('status', '=', 'anchored')
-      .orderBy('seq', 'desc')
-      .limit(1)
-      .executeTakeFirst()
+    const t = new AnchoringTransactor(this.deps.database.db)
+    const previous = await t.findLastAnchored()
     const searchFrom = (previous?.chain_index ?? -1) + 1
     for (;;) {
       const found = await chain.findAnchor(manifest.cid, searchFrom)
       if (found) {
-        await db
-          .updateTable('manifests')
-          .set({
-            status: 'anchored',
-            tx_hash: found.txHash,
-            block_number: found.blockNumber.toString(),
-            chain_index: found.index,
-            anchored_at: this.clock.now().toISOString(),
-          })
-          .where('seq', '=', manifest.seq)
-          .execute()
+        await t.markAnchored(manifest.seq, {
+          txHash: found.txHash,
+          blockNumber: found.blockNumber.toString(),
+          chainIndex: found.index,
+          anchoredAt: this.deps.clock.now().toISOString(),
+        })
         const result = {
           txHash: found.txHash,
           blockNumber: found.blockNumber,
           index: found.index,
           ms: performance.now() - started,
         }
-        this.logger.info(
+        this.deps.logger.info(
           { seq: manifest.seq, tx: found.txHash, block: found.blockNumber.toString(), index: found.index },
           'manifest anchored',
         )
@@ -241,14 +216,10 @@ export class AnchoringService {
         }
       }
       const nonce = await chain.nextNonce()
-      await db
-        .updateTable('manifests')
-        .set({ status: 'sending', tx_nonce: nonce, tx_hash: null })
-        .where('seq', '=', manifest.seq)
-        .execute()
+      await t.markSending(manifest.seq, nonce)
       const txHash = await chain.sendStoreCid(manifest.cid, nonce)
-      crashIfArmed(this.faults, 'anchor-sent')
-      await db.updateTable('manifests').set({ tx_hash: txHash }).where('seq', '=', manifest.seq).execute()
+      this.deps.checkpoint('anchor-sent')
+      await t.setTxHash(manifest.seq, txHash)
       const receipt = await chain.waitForReceipt(txHash)
       if (!receipt.success) throw new Error(`storeCID transaction ${txHash} reverted`)
       manifest = { ...manifest, status: 'sending', tx_hash: txHash, tx_nonce: nonce }
@@ -257,56 +228,34 @@ export class AnchoringService {
 
   /** Puts the CIDs of current, not yet anchored key bundles on chain, in batches. */
   private async anchorKeys(chain: ChainClient): Promise<void> {
-    const db = this.database.db
+    const t = new AnchoringTransactor(this.deps.database.db)
     for (;;) {
-      const rows = await db
-        .selectFrom('key_bundles')
-        .select(['cid', 'address', 'anchor_tx'])
-        .where('replaced_at', 'is', null)
-        .where('anchored_at', 'is', null)
-        .orderBy('created_at')
-        .limit(KEYS_PER_TX)
-        .execute()
+      const rows = await t.listUnanchoredKeys(KEYS_PER_TX)
       if (rows.length === 0) return
       const onChain = await Promise.all(rows.map((row) => chain.keyOf(row.address)))
       const done = rows.filter((row, i) => onChain[i] === row.cid)
       const todo = rows.filter((row, i) => onChain[i] !== row.cid)
-      const now = this.clock.now().toISOString()
+      const now = this.deps.clock.now().toISOString()
       if (done.length > 0) {
-        await db
-          .updateTable('key_bundles')
-          .set({ anchored_at: now })
-          .where(
-            'cid',
-            'in',
-            done.map((row) => row.cid),
-          )
-          .execute()
+        await t.markKeysAnchored(
+          done.map((row) => row.cid),
+          now,
+        )
       }
       if (todo.length === 0) continue
       const txHash = await chain.sendAddKeys(todo, await chain.nextNonce())
-      crashIfArmed(this.faults, 'keys-sent')
-      await db
-        .updateTable('key_bundles')
-        .set({ anchor_tx: txHash })
-        .where(
-          'cid',
-          'in',
-          todo.map((row) => row.cid),
-        )
-        .execute()
+      this.deps.checkpoint('keys-sent')
+      await t.setKeysAnchorTx(
+        todo.map((row) => row.cid),
+        txHash,
+      )
       const receipt = await chain.waitForReceipt(txHash)
       if (!receipt.success) throw new Error(`addKeys transaction ${txHash} reverted`)
-      await db
-        .updateTable('key_bundles')
-        .set({ anchored_at: this.clock.now().toISOString() })
-        .where(
-          'cid',
-          'in',
-          todo.map((row) => row.cid),
-        )
-        .execute()
-      this.logger.info({ keys: todo.length, tx: txHash }, 'keys anchored')
+      await t.markKeysAnchored(
+        todo.map((row) => row.cid),
+        this.deps.clock.now().toISOString(),
+      )
+      this.deps.logger.info({ keys: todo.length, tx: txHash }, 'keys anchored')
     }
   }
 }

@@ -6,45 +6,33 @@
 import { type CryptoBackend, MANIFEST_VERSION, type Manifest, toBlock } from '@dmtp/protocol'
 import type { Db } from '../../db/database.js'
 import type { Block } from '../../ports/block-store/types.js'
+import { AnchoringReader } from './reader.js'
+import { AnchoringTransactor } from './transactor.js'
 
 export type BuiltManifest = { manifest: Manifest; block: Block & { text: string }; contents: Block[] }
 
 /** The manifest `seq` as stored, with the blocks it lists (envelopes and key bundles). */
 export async function buildManifest(db: Db, crypto: CryptoBackend, seq: number): Promise<BuiltManifest> {
-  const row = await db
-    .selectFrom('manifests')
-    .select(['seq', 'prev_cid', 'created_at'])
-    .where('seq', '=', seq)
-    .executeTakeFirstOrThrow()
-  const entries = await db
-    .selectFrom('cids')
-    .leftJoin('messages', 'messages.cid', 'cids.cid')
-    .leftJoin('key_bundles', 'key_bundles.cid', 'cids.cid')
-    .select([
-      'cids.seq as seq',
-      'cids.cid as cid',
-      'cids.kind as kind',
-      'cids.room_id as room_id',
-      'cids.address as address',
-      'cids.replaces as replaces',
-      'messages.seq as room_seq',
-      'messages.envelope as envelope',
-      'key_bundles.bundle as bundle',
-    ])
-    .where('cids.manifest_seq', '=', seq)
-    .orderBy('cids.seq')
-    .execute()
+  const reader = new AnchoringReader(db)
+  const row = await reader.findManifest(seq)
+  const entries = await reader.listManifestEntries(seq)
   const rooms: Record<string, { roomSeq: number; cid: string }[]> = {}
+  const logs: Record<string, { roomSeq: number; cid: string }[]> = {}
   const keys: Record<string, string[]> = {}
   const replaced: Record<string, string> = {}
   const contents: Block[] = []
+  const encoder = new TextEncoder()
   for (const entry of entries) {
     const text = entry.envelope ?? entry.bundle
-    if (text !== null) contents.push({ cid: entry.cid, bytes: new TextEncoder().encode(text) })
+    if (text !== null) contents.push({ cid: entry.cid, bytes: encoder.encode(text) })
+    // A message of a room without E2EE: its content block, unless recalled (then it is gone).
+    if (entry.content !== null && entry.content_cid !== null)
+      contents.push({ cid: entry.content_cid, bytes: encoder.encode(entry.content) })
     if (entry.replaces) replaced[entry.replaces] = entry.cid
-    else if (entry.kind === 'message' && entry.room_id) {
-      const list = rooms[entry.room_id] ?? []
-      rooms[entry.room_id] = list
+    else if ((entry.kind === 'message' || entry.kind === 'log') && entry.room_id) {
+      const byRoom = entry.kind === 'log' ? logs : rooms
+      const list = byRoom[entry.room_id] ?? []
+      byRoom[entry.room_id] = list
       list.push({ roomSeq: entry.room_seq ?? 0, cid: entry.cid })
     } else if (entry.kind === 'key' && entry.address) {
       const list = keys[entry.address] ?? []
@@ -52,16 +40,20 @@ export async function buildManifest(db: Db, crypto: CryptoBackend, seq: number):
       list.push(entry.cid)
     }
   }
+  const inOrder = (byRoom: typeof rooms) =>
+    Object.fromEntries(
+      Object.entries(byRoom).map(([room, list]) => [room, list.sort((a, b) => a.roomSeq - b.roomSeq).map((item) => item.cid)]),
+    )
   const manifest: Manifest = {
     v: MANIFEST_VERSION,
     index: row.seq,
     prev: row.prev_cid,
     createdAt: row.created_at,
-    rooms: Object.fromEntries(
-      Object.entries(rooms).map(([room, list]) => [room, list.sort((a, b) => a.roomSeq - b.roomSeq).map((item) => item.cid)]),
-    ),
+    rooms: inOrder(rooms),
     keys,
     replaced,
+    // Only when some are new: manifests from before groups keep their bytes (and CIDs).
+    ...(Object.keys(logs).length > 0 ? { logs: inOrder(logs) } : {}),
   }
   const block = toBlock(manifest, crypto.sha256)
   return { manifest, block: { cid: block.cid, bytes: block.bytes, text: block.text }, contents }
@@ -77,42 +69,26 @@ export async function claimManifest(
   crypto: CryptoBackend,
   { limit, now }: { limit: number; now: string },
 ): Promise<{ seq: number; cid: string; count: number; bytes: number; built: BuiltManifest } | undefined> {
-  const waiting = await db
-    .selectFrom('cids')
-    .select('seq')
-    .where('manifest_seq', 'is', null)
-    .orderBy('seq')
-    .limit(limit)
-    .execute()
+  const t = new AnchoringTransactor(db)
+  const waiting = await t.listWaiting(limit)
   if (waiting.length === 0) return undefined
-  const last = await db.selectFrom('manifests').select(['seq', 'cid']).orderBy('seq', 'desc').limit(1).executeTakeFirst()
+  const last = await t.findLastManifest()
   const seq = (last?.seq ?? 0) + 1
   // A placeholder CID until the content is known; replaced below in the same transaction.
-  await db
-    .insertInto('manifests')
-    .values({
-      seq,
-      cid: `pending-${seq}`,
-      prev_cid: last?.cid ?? null,
-      created_at: now,
-      cid_count: waiting.length,
-      bytes: 0,
-      status: 'built',
-    })
-    .execute()
-  const seqs = waiting.map((row) => row.seq)
-  for (let i = 0; i < seqs.length; i += 500) {
-    await db
-      .updateTable('cids')
-      .set({ manifest_seq: seq })
-      .where('seq', 'in', seqs.slice(i, i + 500))
-      .execute()
-  }
+  await t.insertManifest({
+    seq,
+    cid: `pending-${seq}`,
+    prev_cid: last?.cid ?? null,
+    created_at: now,
+    cid_count: waiting.length,
+    bytes: 0,
+    status: 'built',
+  })
+  await t.assignCids(
+    waiting.map((row) => row.seq),
+    seq,
+  )
   const built = await buildManifest(db, crypto, seq)
-  await db
-    .updateTable('manifests')
-    .set({ cid: built.block.cid, bytes: built.block.bytes.length })
-    .where('seq', '=', seq)
-    .execute()
+  await t.setManifestBlock(seq, { cid: built.block.cid, bytes: built.block.bytes.length })
   return { seq, cid: built.block.cid, count: waiting.length, bytes: built.block.bytes.length, built }
 }

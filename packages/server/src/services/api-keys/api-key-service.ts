@@ -14,7 +14,8 @@ import type { ServerConfig } from '../../config/config.js'
 import type { Database } from '../../db/database.js'
 import { HttpError } from '../../errors.js'
 import type { Clock } from '../../identity.js'
-import { countActiveApiKeys, findApiKey, findApiKeyByHash, listApiKeys } from './reader.js'
+import { ApiKeyReader } from './reader.js'
+import { ApiKeyTransactor } from './transactor.js'
 
 export const API_KEY_PREFIX = 'dmtp_'
 const KEY_BYTES = 32
@@ -37,15 +38,17 @@ export type CreateApiKeyParameters = {
 
 type CacheEntry = { key: CheckedApiKey | 'unknown' | 'revoked'; until: number }
 
+export type ApiKeyServiceDeps = {
+  database: Database
+  config: ServerConfig['apiKeys']
+  clock: Clock
+}
+
 export class ApiKeyService {
   private readonly cache = new Map<string, CacheEntry>()
   private readonly windows = new Map<string, { start: number; count: number }>()
 
-  constructor(
-    private readonly database: Database,
-    private readonly config: ServerConfig['apiKeys'],
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly deps: ApiKeyServiceDeps) {}
 
   /**
    * Creates a key; the answer is the only place the key itself ever appears.
@@ -53,46 +56,44 @@ export class ApiKeyService {
    * `invalid_request` when a wallet asks for more than the server's default rate.
    */
   async create({ name, owner, rateLimitPerMinute }: CreateApiKeyParameters): Promise<CreatedApiKey> {
-    const rate = rateLimitPerMinute ?? this.config.defaultRateLimitPerMinute
-    if (owner !== null && rate > this.config.defaultRateLimitPerMinute) {
+    const rate = rateLimitPerMinute ?? this.deps.config.defaultRateLimitPerMinute
+    if (owner !== null && rate > this.deps.config.defaultRateLimitPerMinute) {
       throw new HttpError({
         code: 'invalid_request',
-        message: `rateLimitPerMinute may be at most ${this.config.defaultRateLimitPerMinute} on this server.`,
+        message: `rateLimitPerMinute may be at most ${this.deps.config.defaultRateLimitPerMinute} on this server.`,
       })
     }
     const key = `${API_KEY_PREFIX}${randomBytes(KEY_BYTES).toString('base64url')}`
     const id = randomBytes(ID_BYTES).toString('base64url')
-    const createdAt = this.clock.now().toISOString()
-    await this.database.transaction(async ({ db }) => {
+    const createdAt = this.deps.clock.now().toISOString()
+    await this.deps.database.transaction(async (tx) => {
+      const t = new ApiKeyTransactor(tx.db)
       if (owner !== null) {
         // The owner's row serializes concurrent creations (PostgreSQL; SQLite transactions already do).
-        await this.database.forUpdate(db.selectFrom('users').select('address').where('address', '=', owner)).execute()
-        if ((await countActiveApiKeys(db, owner)) >= this.config.maxPerWallet) {
+        await t.lockOwner(owner, this.deps.database)
+        if ((await t.countActive(owner)) >= this.deps.config.maxPerWallet) {
           throw new HttpError({
             code: 'too_many_api_keys',
-            message: `A wallet may hold at most ${this.config.maxPerWallet} active API keys; revoke one first.`,
+            message: `A wallet may hold at most ${this.deps.config.maxPerWallet} active API keys; revoke one first.`,
           })
         }
       }
-      await db
-        .insertInto('api_keys')
-        .values({
-          id,
-          key_hash: hashKey(key),
-          name,
-          owner,
-          rate_limit_per_minute: rate,
-          created_at: createdAt,
-          revoked_at: null,
-        })
-        .execute()
+      await t.insert({
+        id,
+        key_hash: hashKey(key),
+        name,
+        owner,
+        rate_limit_per_minute: rate,
+        created_at: createdAt,
+        revoked_at: null,
+      })
     })
     return { id, name, key, rateLimitPerMinute: rate, createdAt }
   }
 
   /** Keys of one wallet, of the operator (`null`), or all of them (`undefined`), without secrets. */
   async list(owner: string | null | undefined): Promise<(ApiKey & { owner: string | null })[]> {
-    const rows = await listApiKeys(this.database.db, owner)
+    const rows = await new ApiKeyReader(this.deps.database.db).list(owner)
     return rows.map((row) => ({
       id: row.id,
       name: row.name,
@@ -110,19 +111,14 @@ export class ApiKeyService {
    * @throws {HttpError} `api_key_not_found`, also for another wallet's key.
    */
   async revoke(id: string, owner?: string | null): Promise<{ id: string; revokedAt: string }> {
-    const row = await findApiKey(this.database.db, id)
+    const row = await new ApiKeyReader(this.deps.database.db).find(id)
     if (!row || (owner !== undefined && row.owner !== owner)) {
       throw new HttpError({ code: 'api_key_not_found', message: `No API key ${JSON.stringify(id)}.` })
     }
     let revokedAt = row.revoked_at
     if (!revokedAt) {
-      revokedAt = this.clock.now().toISOString()
-      await this.database.db
-        .updateTable('api_keys')
-        .set({ revoked_at: revokedAt })
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .execute()
+      revokedAt = this.deps.clock.now().toISOString()
+      await new ApiKeyTransactor(this.deps.database.db).revoke(id, revokedAt)
     }
     for (const [hash, entry] of this.cache) {
       if (typeof entry.key === 'object' && entry.key.id === id) this.cache.delete(hash)
@@ -136,14 +132,14 @@ export class ApiKeyService {
    * @throws {HttpError} `invalid_api_key` (unknown or malformed) or `api_key_revoked`.
    */
   async check(key: string): Promise<CheckedApiKey> {
-    const now = this.clock.now().getTime()
+    const now = this.deps.clock.now().getTime()
     let entry: CacheEntry | undefined
     if (!KEY_PATTERN.test(key)) entry = { key: 'unknown', until: 0 }
     else {
       const hash = hashKey(key)
       entry = this.cache.get(hash)
       if (!entry || entry.until <= now) {
-        const row = await findApiKeyByHash(this.database.db, hash)
+        const row = await new ApiKeyReader(this.deps.database.db).findByHash(hash)
         entry = {
           key: !row ? 'unknown' : row.revoked_at ? 'revoked' : { id: row.id, rateLimitPerMinute: row.rate_limit_per_minute },
           until: now + CACHE_MS,
@@ -162,7 +158,7 @@ export class ApiKeyService {
    * @returns 0 when allowed, else the seconds until the next window opens.
    */
   take(key: CheckedApiKey): number {
-    const now = this.clock.now().getTime()
+    const now = this.deps.clock.now().getTime()
     let window = this.windows.get(key.id)
     if (!window || now - window.start >= WINDOW_MS) {
       if (this.windows.size >= CACHE_MAX) this.windows.clear()

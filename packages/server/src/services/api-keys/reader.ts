@@ -1,34 +1,38 @@
-/** Queries of the `api_keys` table. */
+/** Queries of the `api_keys` table (no writes: `transactor.ts` adds those). */
 import type { Db } from '../../db/database.js'
 
 const PUBLIC_COLUMNS = ['id', 'name', 'owner', 'rate_limit_per_minute', 'created_at', 'revoked_at'] as const
 
-export function findApiKeyByHash(db: Db, keyHash: string) {
-  return db
-    .selectFrom('api_keys')
-    .select(['id', 'rate_limit_per_minute', 'revoked_at'])
-    .where('key_hash', '=', keyHash)
-    .executeTakeFirst()
-}
+export class ApiKeyReader {
+  constructor(readonly db: Db) {}
 
-export function findApiKey(db: Db, id: string) {
-  return db.selectFrom('api_keys').select(PUBLIC_COLUMNS).where('id', '=', id).executeTakeFirst()
-}
+  findByHash(keyHash: string) {
+    return this.db
+      .selectFrom('api_keys')
+      .select(['id', 'rate_limit_per_minute', 'revoked_at'])
+      .where('key_hash', '=', keyHash)
+      .executeTakeFirst()
+  }
 
-/** Keys of one wallet (`owner`), of the operator (`null`), or every key (`undefined`); oldest first. */
-export function listApiKeys(db: Db, owner: string | null | undefined) {
-  let query = db.selectFrom('api_keys').select(PUBLIC_COLUMNS)
-  if (owner === null) query = query.where('owner', 'is', null)
-  else if (owner !== undefined) query = query.where('owner', '=', owner)
-  return query.orderBy('created_at').orderBy('id').execute()
-}
+  find(id: string) {
+    return this.db.selectFrom('api_keys').select(PUBLIC_COLUMNS).where('id', '=', id).executeTakeFirst()
+  }
 
-export async function countActiveApiKeys(db: Db, owner: string): Promise<number> {
-  const row = await db
-    .selectFrom('api_keys')
-    .select((eb) => eb.fn.countAll().as('n'))
-    .where('owner', '=', owner)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirstOrThrow()
-  return Number(row.n)
+  /** Keys of one wallet (`owner`), of the operator (`null`), or every key (`undefined`); oldest first. */
+  list(owner: string | null | undefined) {
+    let query = this.db.selectFrom('api_keys').select(PUBLIC_COLUMNS)
+    if (owner === null) query = query.where('owner', 'is', null)
+    else if (owner !== undefined) query = query.where('owner', '=', owner)
+    return query.orderBy('created_at').orderBy('id').execute()
+  }
+
+  async countActive(owner: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('owner', '=', owner)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirstOrThrow()
+    return Number(row.n)
+  }
 }

@@ -10,7 +10,8 @@ import type { ServerConfig } from '../../config/config.js'
 import type { Database } from '../../db/database.js'
 import { HttpError } from '../../errors.js'
 import type { Clock, ServiceIdentity } from '../../identity.js'
-import { findSession } from './reader.js'
+import { AuthReader } from './reader.js'
+import { AuthTransactor } from './transactor.js'
 
 export type Session = { address: string; expiresAt: number }
 
@@ -26,81 +27,72 @@ const failureCodes = {
   invalid_signature: 'invalid_signature',
 } as const
 
+export type AuthServiceDeps = {
+  database: Database
+  config: ServerConfig['auth']
+  identity: ServiceIdentity
+  clock: Clock
+}
+
 export class AuthService {
   private readonly cache = new Map<string, { session: Session; until: number }>()
 
-  constructor(
-    private readonly database: Database,
-    private readonly config: ServerConfig['auth'],
-    private readonly identity: ServiceIdentity,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly deps: AuthServiceDeps) {}
 
   async createNonce(): Promise<{ nonce: string; expiresAt: string }> {
-    const now = this.clock.now()
+    const now = this.deps.clock.now()
     const nonce = randomBytes(16).toString('hex')
-    const expiresAt = new Date(now.getTime() + this.config.nonceTtlSeconds * 1000).toISOString()
-    await this.database.db
-      .insertInto('auth_nonces')
-      .values({ nonce, created_at: now.toISOString(), expires_at: expiresAt, used_at: null })
-      .execute()
+    const expiresAt = new Date(now.getTime() + this.deps.config.nonceTtlSeconds * 1000).toISOString()
+    await new AuthTransactor(this.deps.database.db).insertNonce({
+      nonce,
+      created_at: now.toISOString(),
+      expires_at: expiresAt,
+      used_at: null,
+    })
     return { nonce, expiresAt }
   }
 
   async signIn({ message, signature }: { message: string; signature: string }) {
-    const now = this.clock.now()
+    const now = this.deps.clock.now()
     let fields: SignInFields
     try {
-      fields = await verifySignIn({ message, signature, domain: this.identity.domain, time: now })
+      fields = await verifySignIn({ message, signature, domain: this.deps.identity.domain, time: now })
     } catch (error) {
       if (error instanceof SignInVerificationError) {
         throw new HttpError({ code: failureCodes[error.failure], message: error.shortMessage })
       }
       throw error
     }
-    if (fields.chainId !== this.identity.chainId) {
-      throw new HttpError({ code: 'invalid_siwe_message', message: `Sign in on chain ${this.identity.chainId}.` })
+    if (fields.chainId !== this.deps.identity.chainId) {
+      throw new HttpError({ code: 'invalid_siwe_message', message: `Sign in on chain ${this.deps.identity.chainId}.` })
     }
-    const consumed = await this.database.db
-      .updateTable('auth_nonces')
-      .set({ used_at: now.toISOString() })
-      .where('nonce', '=', fields.nonce)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now.toISOString())
-      .executeTakeFirst()
-    if (Number(consumed.numUpdatedRows) !== 1) {
+    if (!(await new AuthTransactor(this.deps.database.db).consumeNonce(fields.nonce, now.toISOString()))) {
       throw new HttpError({ code: 'nonce_invalid', message: 'The sign-in nonce is unknown, expired or already used.' })
     }
     const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`
-    const expiresAt = new Date(now.getTime() + this.config.tokenTtlSeconds * 1000).toISOString()
-    await this.database.transaction(async ({ db }) => {
-      await db
-        .insertInto('users')
-        .values({ address: fields.address, processing_chats: '[]', inbox_seq: 0, acked_seq: 0, created_at: now.toISOString() })
-        .onConflict((oc) => oc.column('address').doNothing())
-        .execute()
-      await db
-        .insertInto('sessions')
-        .values({
-          token_hash: hashToken(token),
-          address: fields.address,
-          created_at: now.toISOString(),
-          expires_at: expiresAt,
-          revoked_at: null,
-        })
-        .execute()
+    const expiresAt = new Date(now.getTime() + this.deps.config.tokenTtlSeconds * 1000).toISOString()
+    await this.deps.database.transaction(async (tx) => {
+      const t = new AuthTransactor(tx.db)
+      await t.ensureUser(fields.address, now.toISOString())
+      await t.insertSession({
+        token_hash: hashToken(token),
+        address: fields.address,
+        created_at: now.toISOString(),
+        expires_at: expiresAt,
+        revoked_at: null,
+      })
     })
     return { token, address: fields.address, expiresAt }
   }
 
   /** @throws {HttpError} `invalid_token`, `token_expired` or `token_revoked`. */
   async authenticate(token: string): Promise<Session> {
-    const now = this.clock.now().getTime()
+    const now = this.deps.clock.now().getTime()
     const tokenHash = hashToken(token)
     const cached = this.cache.get(tokenHash)
     let session = cached && cached.until > now ? cached.session : undefined
     if (!session) {
-      const row = token.startsWith(TOKEN_PREFIX) ? await findSession(this.database.db, tokenHash) : undefined
+      const row = token.startsWith(TOKEN_PREFIX) ? await new AuthReader(this.deps.database.db).findSession(tokenHash) : undefined
       if (!row) throw new HttpError({ code: 'invalid_token', message: 'The session token is not valid.' })
       if (row.revoked_at) throw new HttpError({ code: 'token_revoked', message: 'The session token was revoked; sign in again.' })
       session = { address: row.address, expiresAt: Date.parse(row.expires_at) }
@@ -115,12 +107,7 @@ export class AuthService {
   async revoke(token: string): Promise<void> {
     const tokenHash = hashToken(token)
     this.cache.delete(tokenHash)
-    await this.database.db
-      .updateTable('sessions')
-      .set({ revoked_at: this.clock.now().toISOString() })
-      .where('token_hash', '=', tokenHash)
-      .where('revoked_at', 'is', null)
-      .execute()
+    await new AuthTransactor(this.deps.database.db).revokeSession(tokenHash, this.deps.clock.now().toISOString())
   }
 }
 

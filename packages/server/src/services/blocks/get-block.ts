@@ -8,7 +8,7 @@ import { blockMatchesCid, type CryptoBackend, parseCid, utf8ToBytes } from '@dmt
 import type { Database } from '../../db/database.js'
 import { HttpError } from '../../errors.js'
 import type { BlockStore } from '../../ports/block-store/types.js'
-import { findBlockText } from './reader.js'
+import { BlockReader } from './reader.js'
 
 export type GetBlockDependencies = { database: Database; blockStore: BlockStore; crypto: CryptoBackend }
 
@@ -34,7 +34,7 @@ export async function getBlock({ database, blockStore, crypto }: GetBlockDepende
     throw new HttpError({ code: 'upstream_failure', message: 'The block store failed; try again later.', cause })
   }
   if (stored) return stored
-  const text = await findBlockText(database.db, cid)
+  const text = await new BlockReader(database.db).findBlockText(cid)
   const bytes = text === undefined ? undefined : utf8ToBytes(text)
   if (bytes && blockMatchesCid(bytes, cid, crypto.sha256)) return bytes
   throw new HttpError({ code: 'not_found', message: `No block with CID ${cid}.` })

@@ -16,9 +16,10 @@ import {
 import type { Database } from '../../db/database.js'
 import { HttpError } from '../../errors.js'
 import type { Clock, ServiceIdentity } from '../../identity.js'
+import { KEYS_CHANNEL } from '../../ports/pub-sub/channels.js'
 import type { PubSub } from '../../ports/pub-sub/types.js'
-import { KEYS_CHANNEL } from '../anchoring/anchoring-service.js'
-import { findBundleByCid, findCurrentBundle, listBundles } from './reader.js'
+import { KeyReader } from './reader.js'
+import { KeyTransactor } from './transactor.js'
 
 export type CurrentKey = {
   cid: string
@@ -29,16 +30,18 @@ export type CurrentKey = {
 
 const MAX_FUTURE_MS = 5 * 60_000
 
+export type KeyServiceDeps = {
+  database: Database
+  crypto: CryptoBackend
+  identity: ServiceIdentity
+  pubSub: PubSub
+  clock: Clock
+}
+
 export class KeyService {
   private readonly current = new Map<string, CurrentKey | null>()
 
-  constructor(
-    private readonly database: Database,
-    private readonly crypto: CryptoBackend,
-    private readonly identity: ServiceIdentity,
-    private readonly pubSub: PubSub,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly deps: KeyServiceDeps) {}
 
   /**
    * Stores `bundle` as the current keys of `address` (the signed-in wallet).
@@ -48,13 +51,13 @@ export class KeyService {
     if (bundle.address !== address) {
       throw new HttpError({ code: 'forbidden', message: 'You can only register keys for the wallet you signed in with.' })
     }
-    if (bundle.domain !== this.identity.domain || bundle.chainId !== this.identity.chainId) {
+    if (bundle.domain !== this.deps.identity.domain || bundle.chainId !== this.deps.identity.chainId) {
       throw new HttpError({
         code: 'invalid_key_bundle',
-        message: `The key bundle must name domain ${this.identity.domain} and chain ${this.identity.chainId}.`,
+        message: `The key bundle must name domain ${this.deps.identity.domain} and chain ${this.deps.identity.chainId}.`,
       })
     }
-    const now = this.clock.now()
+    const now = this.deps.clock.now()
     if (Date.parse(bundle.issuedAt) > now.getTime() + MAX_FUTURE_MS) {
       throw new HttpError({ code: 'invalid_key_bundle', message: 'The key bundle is issued in the future.' })
     }
@@ -64,29 +67,22 @@ export class KeyService {
       throw new HttpError({ code: 'invalid_key_bundle', message: (error as Error & { shortMessage: string }).shortMessage })
     }
     try {
-      await verifyKeyBundle(this.crypto, bundle)
+      await verifyKeyBundle(this.deps.crypto, bundle)
     } catch (error) {
       if (error instanceof SignatureInvalidError) {
         throw new HttpError({ code: 'invalid_signature', message: error.shortMessage })
       }
       throw error
     }
-    const { text, cid } = toBlock(bundle, this.crypto.sha256)
-    const result = await this.database.transaction(async ({ db, onCommit }) => {
+    const { text, cid } = toBlock(bundle, this.deps.crypto.sha256)
+    const result = await this.deps.database.transaction(async ({ db, onCommit }) => {
+      const t = new KeyTransactor(db)
       // Putting the current bundle again is an idempotent retry; a replaced one falls through to
       // the staleness check below (it is older than the current one), so it is never reported as
       // registered while other keys are current.
-      const existing = await findBundleByCid(db, cid)
+      const existing = await t.findByCid(cid)
       if (existing && existing.replaced_at === null) return { address, cid, replaced: null }
-      const current = await this.database
-        .forUpdate(
-          db
-            .selectFrom('key_bundles')
-            .select(['cid', 'issued_at'])
-            .where('address', '=', address)
-            .where('replaced_at', 'is', null),
-        )
-        .executeTakeFirst()
+      const current = await t.lockCurrent(address, this.deps.database)
       if (current && Date.parse(current.issued_at) >= Date.parse(bundle.issuedAt)) {
         throw new HttpError({
           code: 'stale_key_bundle',
@@ -94,24 +90,13 @@ export class KeyService {
         })
       }
       const at = now.toISOString()
-      await db
-        .insertInto('users')
-        .values({ address, processing_chats: '[]', inbox_seq: 0, acked_seq: 0, created_at: at })
-        .onConflict((oc) => oc.column('address').doNothing())
-        .execute()
-      if (current) await db.updateTable('key_bundles').set({ replaced_at: at }).where('cid', '=', current.cid).execute()
-      await db
-        .insertInto('key_bundles')
-        .values({ cid, address, bundle: text, issued_at: bundle.issuedAt, created_at: at, replaced_at: null })
-        .execute()
-      await db
-        .insertInto('cids')
-        .values({ cid, kind: 'key', room_id: null, address, created_at: at })
-        .onConflict((oc) => oc.column('cid').doNothing())
-        .execute()
+      await t.ensureUser(address, at)
+      if (current) await t.markReplaced(current.cid, at)
+      await t.insertBundle({ cid, address, bundle: text, issued_at: bundle.issuedAt, created_at: at, replaced_at: null })
+      await t.noteCid({ cid, kind: 'key', room_id: null, address, created_at: at })
       onCommit(() => {
         this.current.delete(address)
-        this.pubSub.publish(KEYS_CHANNEL, { address, cid })
+        this.deps.pubSub.publish(KEYS_CHANNEL, { address, cid })
       })
       return { address, cid, replaced: current?.cid ?? null }
     })
@@ -122,7 +107,7 @@ export class KeyService {
   async getCurrent(address: string): Promise<CurrentKey | undefined> {
     const cached = this.current.get(address)
     if (cached !== undefined) return cached ?? undefined
-    const row = await findCurrentBundle(this.database.db, address)
+    const row = await new KeyReader(this.deps.database.db).findCurrent(address)
     const value = row ? toCurrentKey(row) : null
     if (this.current.size > 50_000) this.current.clear()
     this.current.set(address, value)
@@ -130,7 +115,7 @@ export class KeyService {
   }
 
   async getHistory(address: string) {
-    const rows = await listBundles(this.database.db, address)
+    const rows = await new KeyReader(this.deps.database.db).listBundles(address)
     return rows.map((row) => ({
       cid: row.cid,
       bundle: JSON.parse(row.bundle) as KeyBundle,
@@ -140,7 +125,7 @@ export class KeyService {
   }
 
   async getByCid(cid: string) {
-    const row = await findBundleByCid(this.database.db, cid)
+    const row = await new KeyReader(this.deps.database.db).findByCid(cid)
     if (!row) return undefined
     return { address: row.address, cid: row.cid, bundle: JSON.parse(row.bundle) as KeyBundle, createdAt: row.created_at }
   }

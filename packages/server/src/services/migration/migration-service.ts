@@ -30,25 +30,28 @@ import type { Insertable } from 'kysely'
 import type { Database } from '../../db/database.js'
 import type { HandoffsTable } from '../../db/schema/handoffs.js'
 import { HttpError } from '../../errors.js'
-import { crashIfArmed, type Faults } from '../../faults.js'
+import type { Checkpoint } from '../../faults.js'
 import type { Clock } from '../../identity.js'
 import type { Logger } from '../../logger.js'
-import type { BlockStore } from '../../ports/block-store/types.js'
+import { KEYS_CHANNEL, migrationsChannel } from '../../ports/pub-sub/channels.js'
 import type { PubSub } from '../../ports/pub-sub/types.js'
-import { KEYS_CHANNEL } from '../anchoring/anchoring-service.js'
+import type { BlockSweeper } from '../blocks/block-sweeper.js'
 import type { KeyService } from '../keys/key-service.js'
 import type { ServerKeyService } from '../server-key/server-key-service.js'
-import {
-  countRelayed,
-  type HandoffPosition,
-  listHandoffs,
-  listPendingDeletions,
-  listProcessingReceivers,
-  listRelayedRooms,
-  listUnhandedRelayed,
-} from './reader.js'
+import { type HandoffPosition, MigrationReader } from './reader.js'
+import { MigrationTransactor } from './transactor.js'
 
-export const migrationsChannel = (address: string) => `migrations:${address}`
+export type MigrationServiceDeps = {
+  database: Database
+  crypto: CryptoBackend
+  keys: KeyService
+  serverKey: ServerKeyService
+  pubSub: PubSub
+  sweeper: BlockSweeper
+  clock: Clock
+  logger: Logger
+  checkpoint: Checkpoint
+}
 
 /** `next` cursors are `<created_at>~<message id>` (the route checked the form). */
 function parseCursor(cursor: string | undefined): HandoffPosition | undefined {
@@ -68,27 +71,17 @@ export class MigrationService {
   private unsubscribe: (() => void) | undefined
   private readonly pairKeys = new Map<string, Promise<Uint8Array>>()
 
-  constructor(
-    private readonly database: Database,
-    private readonly crypto: CryptoBackend,
-    private readonly keys: KeyService,
-    private readonly serverKey: ServerKeyService,
-    private readonly blockStore: BlockStore,
-    private readonly pubSub: PubSub,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly faults: Faults,
-  ) {}
+  constructor(private readonly deps: MigrationServiceDeps) {}
 
   /** Resumes unfinished work and reacts to new key bundles. */
   async start(): Promise<void> {
-    this.unsubscribe = this.pubSub.subscribe(KEYS_CHANNEL, (event) => {
-      void this.prepare((event as { address: string }).address).catch((err) => this.logger.warn({ err }, 'handoffs failed'))
+    this.unsubscribe = this.deps.pubSub.subscribe(KEYS_CHANNEL, (event) => {
+      void this.prepare((event as { address: string }).address).catch((err) => this.deps.logger.warn({ err }, 'handoffs failed'))
     })
-    for (const { address } of await listProcessingReceivers(this.database.db)) {
-      void this.prepare(address).catch((err) => this.logger.warn({ err }, 'handoffs failed'))
+    for (const { address } of await new MigrationReader(this.deps.database.db).listProcessingReceivers()) {
+      void this.prepare(address).catch((err) => this.deps.logger.warn({ err }, 'handoffs failed'))
     }
-    await this.sweepDeletions()
+    await this.deps.sweeper.sweep()
   }
 
   async stop(): Promise<void> {
@@ -106,33 +99,36 @@ export class MigrationService {
   }
 
   private async prepareBatches(receiver: string): Promise<void> {
-    const receiverKey = await this.keys.getCurrent(receiver)
-    if (!receiverKey || (await countRelayed(this.database.db, receiver)) === 0) return
-    crashIfArmed(this.faults, 'handoffs-prepare')
-    const server = this.serverKey.get()
+    const receiverKey = await this.deps.keys.getCurrent(receiver)
+    const reader = new MigrationReader(this.deps.database.db)
+    if (!receiverKey || (await reader.countRelayed(receiver)) === 0) return
+    this.deps.checkpoint('handoffs-prepare')
+    const server = this.deps.serverKey.get()
     const senders = new Map<string, Awaited<ReturnType<KeyService['getByCid']>>>()
     let written = 0
     let after: { room: string; seq: number } | undefined
     for (;;) {
-      const rows = await listUnhandedRelayed(this.database.db, { receiver, receiverKey: receiverKey.cid, limit: BATCH, after })
+      const rows = await reader.listUnhandedRelayed({ receiver, receiverKey: receiverKey.cid, limit: BATCH, after })
       const last = rows.at(-1)
       if (!last) break
       after = { room: last.room, seq: last.seq }
-      const now = this.clock.now().toISOString()
+      const now = this.deps.clock.now().toISOString()
       const handoffs: Insertable<HandoffsTable>[] = []
       for (const row of rows) {
         const original = JSON.parse(row.envelope) as RelayedEnvelope
         let sender = senders.get(original.senderKey)
         if (!sender) {
-          sender = await this.keys.getByCid(original.senderKey)
+          sender = await this.deps.keys.getByCid(original.senderKey)
           senders.set(original.senderKey, sender)
         }
         if (!sender) throw new Error(`relayed message ${row.id} names an unknown sender key`)
-        const content = await openEnvelope(this.crypto, {
+        const content = await openEnvelope(this.deps.crypto, {
           envelope: original,
           key: await this.pairKey(original.sender, sender.bundle.DMTPpubKey.x25519),
         })
-        const handoff = await sealHandoff(this.crypto, {
+        // A relayed envelope is a plain message (the schema allows no action on that suite).
+        if (content.type !== 'text') throw new Error(`relayed message ${row.id} holds no text`)
+        const handoff = await sealHandoff(this.deps.crypto, {
           original,
           content,
           key: await this.pairKey(receiver, receiverKey.bundle.DMTPpubKey.x25519),
@@ -148,33 +144,26 @@ export class MigrationService {
           created_at: now,
         })
       }
-      await this.database.transaction(async ({ db, insertMany }) => {
-        await db
-          .deleteFrom('handoffs')
-          .where(
-            'message_id',
-            'in',
-            handoffs.map((h) => h.message_id),
-          )
-          .execute()
+      await this.deps.database.transaction(async ({ db, insertMany }) => {
+        await new MigrationTransactor(db).deleteHandoffs(handoffs.map((h) => h.message_id))
         await insertMany('handoffs', handoffs)
       })
       written += handoffs.length
-      crashIfArmed(this.faults, 'handoffs-written')
+      this.deps.checkpoint('handoffs-written')
     }
     if (written > 0) {
-      this.logger.info({ receiver, handoffs: written }, 'handoffs ready')
-      this.pubSub.publish(migrationsChannel(receiver), { pending: await countRelayed(this.database.db, receiver) })
+      this.deps.logger.info({ receiver, handoffs: written }, 'handoffs ready')
+      this.deps.pubSub.publish(migrationsChannel(receiver), { pending: await reader.countRelayed(receiver) })
     }
   }
 
   /** The server's pair key with a wallet, from that wallet's X25519 key (cached). */
   private pairKey(address: string, x25519: string): Promise<Uint8Array> {
-    const server = this.serverKey.get()
+    const server = this.deps.serverKey.get()
     const id = `${server.cid}:${address}:${x25519}`
     let key = this.pairKeys.get(id)
     if (!key) {
-      key = deriveConversationKey(this.crypto, {
+      key = deriveConversationKey(this.deps.crypto, {
         secretKey: server.keys.x25519.secretKey,
         publicKey: server.keys.x25519.publicKey,
         address: server.address,
@@ -189,8 +178,8 @@ export class MigrationService {
 
   /** How many relayed messages `address` can migrate now (0 until it has keys). */
   async pending(address: string): Promise<number> {
-    if (!(await this.keys.getCurrent(address))) return 0
-    return countRelayed(this.database.db, address)
+    if (!(await this.deps.keys.getCurrent(address))) return 0
+    return new MigrationReader(this.deps.database.db).countRelayed(address)
   }
 
   /**
@@ -201,10 +190,11 @@ export class MigrationService {
     receiver: string,
     { limit, after }: { limit: number; after?: string | undefined },
   ): Promise<{ handoffs: string[]; remaining: number; next: string | null }> {
-    const current = await this.keys.getCurrent(receiver)
-    const remaining = await countRelayed(this.database.db, receiver)
+    const current = await this.deps.keys.getCurrent(receiver)
+    const reader = new MigrationReader(this.deps.database.db)
+    const remaining = await reader.countRelayed(receiver)
     if (!current) return { handoffs: [], remaining, next: null }
-    const rows = await listHandoffs(this.database.db, { receiver, receiverKey: current.cid, limit, after: parseCursor(after) })
+    const rows = await reader.listHandoffs({ receiver, receiverKey: current.cid, limit, after: parseCursor(after) })
     if (!after && rows.length < Math.min(limit, remaining) && !this.preparing.has(receiver)) {
       void this.prepare(receiver).catch(() => {})
     }
@@ -222,17 +212,10 @@ export class MigrationService {
    * @throws {HttpError} not_found, invalid_envelope, stale_key, invalid_signature.
    */
   async upload(receiver: string, envelopes: MigratedEnvelope[]): Promise<{ results: UploadResult[]; remaining: number }> {
-    const receiverKey = await this.keys.getCurrent(receiver)
+    const receiverKey = await this.deps.keys.getCurrent(receiver)
     if (!receiverKey) throw new HttpError({ code: 'forbidden', message: 'Set up DMTP keys before migrating messages.' })
-    const rows = await this.database.db
-      .selectFrom('messages')
-      .select(['id', 'room_id', 'sender', 'receiver', 'timestamp', 'cid', 'e2ee'])
-      .where(
-        'id',
-        'in',
-        envelopes.map((e) => e.id),
-      )
-      .execute()
+    const reader = new MigrationReader(this.deps.database.db)
+    const rows = await reader.listMessages(envelopes.map((e) => e.id))
     const byId = new Map(rows.map((row) => [row.id, row]))
     const results: UploadResult[] = []
     const swaps: { envelope: MigratedEnvelope; cid: string; text: string; room: string; signingBytes: Uint8Array }[] = []
@@ -257,18 +240,18 @@ export class MigrationService {
             : undefined
       if (problem)
         throw new HttpError({ code: 'invalid_envelope', message: `The migrated envelope of ${envelope.id} ${problem}.` })
-      const senderKey = await this.keys.getCurrent(row.sender)
+      const senderKey = await this.deps.keys.getCurrent(row.sender)
       if (envelope.receiverKey !== receiverKey.cid || envelope.senderKey !== senderKey?.cid) {
         throw new HttpError({
           code: 'stale_key',
           message: `The migrated envelope of ${envelope.id} is not made with both current keys.`,
         })
       }
-      const block = envelopeBlock(envelope, this.crypto.sha256)
+      const block = envelopeBlock(envelope, this.deps.crypto.sha256)
       swaps.push({ envelope, cid: block.cid, text: block.text, room: row.room_id, signingBytes: block.signingBytes })
     }
     // All at once, each batch signature once; the checks run off the event loop.
-    const signed = await verifyEnvelopeSignatures(this.crypto, swaps, receiverKey.ed25519)
+    const signed = await verifyEnvelopeSignatures(this.deps.crypto, swaps, receiverKey.ed25519)
     const forged = swaps.find((_, i) => !signed[i])
     if (forged) {
       throw new HttpError({
@@ -277,8 +260,9 @@ export class MigrationService {
       })
     }
     const replacedCids: string[] = []
-    await this.database.transaction(async ({ db, insertMany, updateEach }) => {
-      const now = this.clock.now().toISOString()
+    await this.deps.database.transaction(async ({ db, insertMany, updateEach }) => {
+      const t = new MigrationTransactor(db)
+      const now = this.deps.clock.now().toISOString()
       const swapped: typeof swaps = []
       const changed = await updateEach(
         'messages',
@@ -286,11 +270,7 @@ export class MigrationService {
       )
       for (const [i, swap] of swaps.entries()) {
         if (changed[i] === 0) {
-          const winner = await db
-            .selectFrom('messages')
-            .select('cid')
-            .where('id', '=', swap.envelope.id)
-            .executeTakeFirstOrThrow()
+          const winner = await t.findMessageCid(swap.envelope.id)
           results.push({ id: swap.envelope.id, status: 'already_migrated', cid: winner.cid })
           continue
         }
@@ -315,49 +295,13 @@ export class MigrationService {
           'block_deletions',
           old.map((cid) => ({ cid, created_at: now, done_at: null })),
         )
-        await db
-          .deleteFrom('handoffs')
-          .where(
-            'message_id',
-            'in',
-            swapped.map((swap) => swap.envelope.id),
-          )
-          .execute()
+        await t.deleteHandoffs(swapped.map((swap) => swap.envelope.id))
         replacedCids.push(...old)
       }
-      await this.updateProcessingChats(db, receiver)
+      await t.refreshProcessingChats(receiver)
     })
-    crashIfArmed(this.faults, 'migration-swapped')
-    if (replacedCids.length > 0) await this.sweepDeletions()
-    return { results, remaining: await countRelayed(this.database.db, receiver) }
-  }
-
-  /** Seed 002's Processing Chats: only rooms that still hold relayed messages for the receiver. */
-  private async updateProcessingChats(db: Database['db'], receiver: string): Promise<void> {
-    // Locked first (PostgreSQL), so a relayed message sent meanwhile either is seen by the query
-    // below or adds its room after this update, never lost between the two.
-    await this.database.forUpdate(db.selectFrom('users').select('address').where('address', '=', receiver)).execute()
-    const rooms = await listRelayedRooms(db, receiver)
-    await db
-      .updateTable('users')
-      .set({ processing_chats: JSON.stringify(rooms.sort()) })
-      .where('address', '=', receiver)
-      .execute()
-  }
-
-  /** Deletes tombstoned blocks from the block store (retried at start and after each upload). */
-  async sweepDeletions(): Promise<void> {
-    const rows = await listPendingDeletions(this.database.db, 10_000)
-    if (rows.length === 0) return
-    await this.blockStore.delete(rows.map((row) => row.cid))
-    await this.database.db
-      .updateTable('block_deletions')
-      .set({ done_at: this.clock.now().toISOString() })
-      .where(
-        'cid',
-        'in',
-        rows.map((row) => row.cid),
-      )
-      .execute()
+    this.deps.checkpoint('migration-swapped')
+    if (replacedCids.length > 0) await this.deps.sweeper.sweep()
+    return { results, remaining: await reader.countRelayed(receiver) }
   }
 }

@@ -1,3 +1,9 @@
+/**
+ * Queries of pattern β: relayed messages, their handoffs and Processing Chats (no writes:
+ * `transactor.ts` and `processing-chats.ts` add those). Plain `fn(db, args)` helpers, and
+ * `MigrationReader`, which runs them (and the service's other queries) on one connection or
+ * transaction.
+ */
 import type { Db } from '../../db/database.js'
 
 /**
@@ -77,12 +83,45 @@ export function listHandoffs(
   return query.orderBy('created_at').orderBy('message_id').limit(limit).execute()
 }
 
-/** Tombstoned blocks not deleted yet (a partial index holds only these, not every tombstone kept). */
-export function listPendingDeletions(db: Db, limit: number) {
-  return db.selectFrom('block_deletions').select('cid').where('done_at', 'is', null).limit(limit).execute()
+/** Receivers whose relayed messages wait. */
+export function listProcessingReceivers(db: Db) {
+  return db.selectFrom('processing_chats').select('address').distinct().execute()
 }
 
-/** Receivers whose relayed messages wait (seed: non-empty Processing Chats). */
-export function listProcessingReceivers(db: Db) {
-  return db.selectFrom('users').select('address').where('processing_chats', '!=', '[]').execute()
+export class MigrationReader {
+  constructor(readonly db: Db) {}
+
+  listUnhandedRelayed(args: Parameters<typeof listUnhandedRelayed>[1]) {
+    return listUnhandedRelayed(this.db, args)
+  }
+
+  countRelayed(receiver: string): Promise<number> {
+    return countRelayed(this.db, receiver)
+  }
+
+  listRelayedRooms(receiver: string): Promise<string[]> {
+    return listRelayedRooms(this.db, receiver)
+  }
+
+  listHandoffs(args: Parameters<typeof listHandoffs>[1]) {
+    return listHandoffs(this.db, args)
+  }
+
+  listProcessingReceivers() {
+    return listProcessingReceivers(this.db)
+  }
+
+  /** The messages of `ids` (any suite) with what a migrated envelope must match. */
+  listMessages(ids: string[]) {
+    return this.db
+      .selectFrom('messages')
+      .select(['id', 'room_id', 'sender', 'receiver', 'timestamp', 'cid', 'e2ee'])
+      .where('id', 'in', ids)
+      .execute()
+  }
+
+  /** The CID message `id` holds now (throws when there is no such message). */
+  findMessageCid(id: string) {
+    return this.db.selectFrom('messages').select('cid').where('id', '=', id).executeTakeFirstOrThrow()
+  }
 }

@@ -27,18 +27,22 @@ import type { KeyService } from '../keys/key-service.js'
 
 export type ServerKey = { address: string; cid: string; bundle: KeyBundle; keys: DmtpKeys }
 
+export type ServerKeyServiceDeps = {
+  crypto: CryptoBackend
+  keyService: KeyService
+  identity: ServiceIdentity
+  /** The operator wallet's private key (the registry owner), which signs the server key bundle. */
+  operatorKey: `0x${string}`
+  clock: Clock
+  logger: Logger
+}
+
 export class ServerKeyService {
   private current: ServerKey | undefined
   private readonly wallet: KeyWrapWallet
 
-  constructor(
-    private readonly crypto: CryptoBackend,
-    private readonly keyService: KeyService,
-    private readonly identity: ServiceIdentity,
-    operatorKey: `0x${string}`,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-  ) {
+  constructor(private readonly deps: ServerKeyServiceDeps) {
+    const { operatorKey } = deps
     const account = privateKeyToAccount(operatorKey)
     this.wallet = {
       address: account.address,
@@ -54,26 +58,26 @@ export class ServerKeyService {
 
   /** Loads (or, the first time, creates and registers) the server key. Needs the identity. */
   async ensure(): Promise<ServerKey> {
-    const stored = await this.keyService.getCurrent(this.wallet.address)
-    if (stored && stored.bundle.domain === this.identity.domain && stored.bundle.chainId === this.identity.chainId) {
-      const keys = await unwrapDmtpKeys(this.crypto, { encrypted: stored.bundle.DMTPpriKey, wallet: this.wallet })
+    const stored = await this.deps.keyService.getCurrent(this.wallet.address)
+    if (stored && stored.bundle.domain === this.deps.identity.domain && stored.bundle.chainId === this.deps.identity.chainId) {
+      const keys = await unwrapDmtpKeys(this.deps.crypto, { encrypted: stored.bundle.DMTPpriKey, wallet: this.wallet })
       this.current = { address: this.wallet.address, cid: stored.cid, bundle: stored.bundle, keys }
       return this.current
     }
-    const keys = await generateDmtpKeys(this.crypto)
-    const encrypted = await wrapDmtpKeys(this.crypto, { keys, wallet: this.wallet, scheme: 'x25519-xsalsa20-poly1305' })
-    const issuedAt = new Date(Math.max(this.clock.now().getTime(), stored ? Date.parse(stored.bundle.issuedAt) + 1 : 0))
-    const bundle = await createKeyBundle(this.crypto, {
+    const keys = await generateDmtpKeys(this.deps.crypto)
+    const encrypted = await wrapDmtpKeys(this.deps.crypto, { keys, wallet: this.wallet, scheme: 'x25519-xsalsa20-poly1305' })
+    const issuedAt = new Date(Math.max(this.deps.clock.now().getTime(), stored ? Date.parse(stored.bundle.issuedAt) + 1 : 0))
+    const bundle = await createKeyBundle(this.deps.crypto, {
       keys,
       encrypted,
       address: this.wallet.address,
-      domain: this.identity.domain,
-      chainId: this.identity.chainId,
+      domain: this.deps.identity.domain,
+      chainId: this.deps.identity.chainId,
       signMessage: this.wallet.signMessage,
       issuedAt,
     })
-    const { cid } = await this.keyService.put(this.wallet.address, bundle)
-    this.logger.info({ address: this.wallet.address, cid, replaced: stored?.cid ?? null }, 'server key ready')
+    const { cid } = await this.deps.keyService.put(this.wallet.address, bundle)
+    this.deps.logger.info({ address: this.wallet.address, cid, replaced: stored?.cid ?? null }, 'server key ready')
     this.current = { address: this.wallet.address, cid, bundle, keys }
     return this.current
   }

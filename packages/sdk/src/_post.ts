@@ -1,0 +1,198 @@
+/**
+ * Posts a message or message action to a room, in the room's format: in a 1:1 room encrypted with
+ * the pair key (or, to a wallet without keys, relayed through the server's key: pattern β); in a
+ * room without E2EE signed, with its content as a block of its own. Made and signed on this
+ * device; sent over the open stream when there is one, HTTP otherwise. A retry after a network
+ * failure is safe: the server deduplicates by message id.
+ * @internal
+ */
+import {
+  type ActionType,
+  ApiError,
+  type Envelope,
+  type EnvelopeHeader,
+  type MessageContent,
+  P2P_SUITE,
+  RELAY_SUITE,
+  SIGNED_SUITE,
+  sealEnvelope,
+  sealSignedEnvelope,
+  sendMessageResponseSchema,
+  signAuthor,
+  toBase64Url,
+  toBlock,
+} from '@dmtp/protocol'
+import { conversationKey, currentKeys } from './_keyring.js'
+import { roomLog } from './_room-log.js'
+import { roomInfo } from './_rooms.js'
+import { forgetServerKey, serverKey } from './_server-key.js'
+import { authedRequest } from './_session.js'
+import { forgetCurrentBundle, requireCurrentBundle } from './actions/get-key-bundle.js'
+import { openDirect } from './actions/open-direct.js'
+import type { DmtpClientBase } from './client.js'
+import { RecipientNotRegisteredError } from './errors.js'
+
+export type PostResult = {
+  id: string
+  room: string
+  cid: string
+  seq: number
+  receivedAt: string
+  /** True for end-to-end encrypted messages; false for pattern β and rooms without E2EE. */
+  e2ee: boolean
+  /** Said plainly when `e2ee` is false: why, and what happens next. */
+  notice?: string | undefined
+}
+
+export type PostParameters = {
+  /** A room id, or for 1:1 the peer's address (`to`). */
+  room?: string | undefined
+  to?: string | undefined
+  type?: ActionType | undefined
+  /** The message acted on, or replied to. */
+  ref?: string | undefined
+  content: MessageContent
+  /** To a wallet without keys: relay through the server (default) or refuse. */
+  relay?: boolean | undefined
+}
+
+export async function post(client: DmtpClientBase, parameters: PostParameters): Promise<PostResult> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await postOnce(client, parameters)
+    } catch (error) {
+      // Keys changed between fetch and send: a rotation, or the receiver just set up.
+      if (attempt === 0 && error instanceof ApiError && (error.code === 'stale_key' || error.code === 'recipient_registered')) {
+        if (parameters.to) forgetCurrentBundle(client, parameters.to)
+        for (const peer of client.state.rooms.keys()) forgetCurrentBundle(client, peer)
+        forgetServerKey(client)
+        client.state.currentCid = undefined
+        continue
+      }
+      throw error
+    }
+  }
+}
+
+async function postOnce(client: DmtpClientBase, parameters: PostParameters): Promise<PostResult> {
+  const wallet = await client.getWallet()
+  if (parameters.room) {
+    const info = await roomInfo(client, parameters.room)
+    if (info.type !== 'p2p') return postSigned(client, { ...parameters, room: parameters.room })
+    const peer = info.pair?.find((address) => address !== wallet.address)
+    if (!peer) throw new TypeError('"room" expected a 1:1 room of this wallet')
+    return postPair(client, { ...parameters, to: peer, room: parameters.room })
+  }
+  if (!parameters.to) throw new TypeError('"room" or "to" expected')
+  return postPair(client, { ...parameters, to: parameters.to })
+}
+
+async function postPair(
+  client: DmtpClientBase,
+  { to: receiver, room, type, ref, content, relay = true }: PostParameters & { to: string },
+): Promise<PostResult> {
+  const [wallet, crypto] = await Promise.all([client.getWallet(), client.getCrypto()])
+  const [own, peer] = await Promise.all([currentKeys(client), requireCurrentBundle(client, receiver)])
+  if (!peer && (!relay || type !== undefined || ref !== undefined || content.type !== 'text')) {
+    // Replies and actions need the receiver's keys: a relayed message is a plain text.
+    throw new RecipientNotRegisteredError({ address: receiver })
+  }
+  const target = peer ?? (await serverKey(client))
+  // The room is created only once the message can go: a refused send leaves nothing behind.
+  const [roomId, key] = await Promise.all([
+    room ?? openDirect(client, { peer: receiver }),
+    conversationKey(client, { cid: own.cid, keys: own.keys, address: wallet.address }, target),
+  ])
+  const header = {
+    v: 1 as const,
+    suite: peer ? (P2P_SUITE as typeof P2P_SUITE) : (RELAY_SUITE as typeof RELAY_SUITE),
+    id: toBase64Url(crypto.randomBytes(16)),
+    room: roomId,
+    sender: wallet.address,
+    receiver,
+    timestamp: new Date().toISOString(),
+    senderKey: own.cid,
+    receiverKey: target.cid,
+    ...(type !== undefined ? { type } : {}),
+    ...(ref !== undefined ? { ref } : {}),
+  } as EnvelopeHeader
+  // A relayed message is signed inside too, so the server that can read it can never alter it.
+  const author =
+    peer || content.type !== 'text'
+      ? undefined
+      : await signAuthor(crypto, {
+          message: { ...header, text: content.text },
+          signingKey: own.keys.ed25519.secretKey,
+          key: own.cid,
+        })
+  const sealed = author ? { ...content, author } : content
+  const envelope = await sealEnvelope(crypto, { header, content: sealed, key, signingKey: own.keys.ed25519.secretKey })
+  rememberSent(client, toBlock(envelope, crypto.sha256).cid, sealed)
+  const result = await deliver(client, envelope)
+  if (peer) return result
+  return {
+    ...result,
+    notice: `${receiver} has not set up DMTP yet: this message is encrypted to the DMTP server, which can read it, until they do; then it is made end-to-end encrypted and the server's copy deleted.`,
+  }
+}
+
+async function postSigned(
+  client: DmtpClientBase,
+  { room, type, ref, content }: PostParameters & { room: string },
+): Promise<PostResult> {
+  const [wallet, crypto, own] = await Promise.all([client.getWallet(), client.getCrypto(), currentKeys(client)])
+  const log = roomLog(client, room)
+  if (!log.head) await log.sync()
+  const head = log.head
+  if (!head) throw new ApiError({ code: 'room_not_found', message: 'This room has no membership log.' })
+  const { envelope } = await sealSignedEnvelope(crypto, {
+    header: {
+      v: 1,
+      suite: SIGNED_SUITE,
+      id: toBase64Url(crypto.randomBytes(16)),
+      room,
+      sender: wallet.address,
+      senderKey: own.cid,
+      timestamp: new Date().toISOString(),
+      logHead: head.cid,
+      ...(type !== undefined ? { type } : {}),
+      ...(ref !== undefined ? { ref } : {}),
+    },
+    content,
+    signingKey: own.keys.ed25519.secretKey,
+  })
+  const result = await deliver(client, envelope, content)
+  return {
+    ...result,
+    notice:
+      'This room is not end-to-end encrypted: the server and anyone who can read the room see this message; it is signed by you.',
+  }
+}
+
+async function deliver(client: DmtpClientBase, envelope: Envelope, content?: MessageContent): Promise<PostResult> {
+  const socket = client.state.socket
+  if (socket?.isConnected) {
+    try {
+      return await socket.sendEnvelope(envelope, content)
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 'unavailable')) throw error
+    }
+  }
+  return authedRequest(client, {
+    method: 'POST',
+    path: '/v1/messages',
+    body: { envelope, ...(content ? { content } : {}) },
+    schema: sendMessageResponseSchema,
+  })
+}
+
+const MAX_REMEMBERED = 10_000
+
+/**
+ * The sender's own stream echoes each message back; remembering what was sent by CID lets the
+ * echo skip a decryption of bytes this client made itself.
+ */
+function rememberSent(client: DmtpClientBase, cid: string, content: MessageContent): void {
+  if (client.state.sent.size >= MAX_REMEMBERED) client.state.sent.clear()
+  client.state.sent.set(cid, content)
+}
