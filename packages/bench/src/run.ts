@@ -18,7 +18,9 @@ import { groupBenchmarks } from './scenarios/groups.js'
 import { type MigrationResult, migrationCost, migrationCosts } from './scenarios/migration.js'
 import { deliveryLatency, p2pThroughput } from './scenarios/p2p.js'
 import { serverOnly } from './scenarios/server-only.js'
+import { slowReaders } from './scenarios/slow-readers.js'
 import { type SyncStep, syncCost, syncTable } from './scenarios/sync.js'
+import { walGrowth } from './scenarios/wal.js'
 import { bundleSize, CHROMIUM, type WebResult, webDist, webScenario } from './scenarios/web.js'
 
 const json = process.argv.includes('--json')
@@ -57,6 +59,11 @@ const p2p = await withServer((url) => p2pThroughput(url, { pairs: 8, messages: M
 
 log('delivery latency at 500 messages/s…')
 const latency = await withServer((url) => deliveryLatency(url, { pairs: 4, rate: 500, seconds: quick ? 2 : 6 }))
+
+log('hardening: sustained 1:1 sends, the SQLite WAL watched…')
+const wal = await walGrowth({ pairs: 8, seconds: quick ? 5 : 20, window: 32 })
+log('hardening: 50 stream readers that never read, 16 KB messages…')
+const slow = await slowReaders({ readers: 50, seconds: quick ? 3 : 8 })
 
 // Quick runs make the rooms smaller: the keys named 1000 and 10k then hold the figures at 200 and 2,000.
 const groupSize = quick ? 200 : 1_000
@@ -142,6 +149,8 @@ const result = {
   beta_client_reencrypt_10k_ms: migration.clientReencryptMs,
   beta_server_reencrypt_30k_ms: largeMigration?.serverReencryptMs ?? null,
   beta_client_reencrypt_30k_ms: largeMigration?.clientReencryptMs ?? null,
+  wal_kb_per_message: wal.walKbPerMessage,
+  slow_reader_rss_mb: slow.slowReaderRssMb,
   web_bundle_gzip_kb: webBundle?.kb ?? null,
   web_open_10k_ms: web?.open10kMs ?? null,
   ratios: {
@@ -163,6 +172,8 @@ const result = {
     syncSetup: { seeding: sync.seeding, seconds: sync.seconds },
     migration,
     largeMigration: largeMigration ?? null,
+    wal,
+    slowReaders: slow,
     web: web ?? (webBundle ? { bundleGzipKb: webBundle.kb, bundleFiles: webBundle.files } : null),
   },
 }
@@ -225,6 +236,16 @@ const rows: [string, string, string][] = [
     'beta_client_reencrypt_30k_ms',
     String(result.beta_client_reencrypt_30k_ms ?? 'n/a'),
     largeMigration ? `the same for 30,000: ${perMessage(largeMigration, migration, 'clientReencryptMs')}` : 'skipped (quick)',
+  ],
+  [
+    'wal_kb_per_message',
+    String(result.wal_kb_per_message),
+    `largest WAL ${round(wal.walBytes / 2 ** 20, 1)} MB over ${wal.messages.toLocaleString('en-US')} sustained sends (${wal.msgsPerSecond}/s), database ${round(wal.dbBytes / 2 ** 20, 1)} MB (target ≤ 2)`,
+  ],
+  [
+    'slow_reader_rss_mb',
+    String(result.slow_reader_rss_mb),
+    `server RSS growth, 50 readers that never read, ${slow.roomMessages} messages of 16 KB; ${slow.slowReadersOpen} left open; others' send p99 ${slow.sendP99Ms} ms (${slow.baselineSendP99Ms} before) (target ≤ 100)`,
   ],
   ['web_bundle_gzip_kb', String(result.web_bundle_gzip_kb ?? 'n/a'), 'initial JavaScript of the web app, gzipped (target ≤ 250)'],
   [

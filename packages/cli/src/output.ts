@@ -12,6 +12,7 @@ import {
   KeysNotSetUpError,
   RecipientNotRegisteredError,
   ServerKeyRejectedError,
+  SignInDomainMismatchError,
   WalletRequiredError,
 } from '@dmtp/sdk'
 import { CommanderError } from 'commander'
@@ -128,6 +129,7 @@ function errorCode(error: unknown): string {
   if (error instanceof WalletRequiredError) return 'wallet_required'
   if (error instanceof KeyBundleRejectedError) return 'key_bundle_rejected'
   if (error instanceof ServerKeyRejectedError) return 'server_key_rejected'
+  if (error instanceof SignInDomainMismatchError) return 'server_domain_mismatch'
   // The SDK and protocol check their inputs with TypeError (wrong kind) and RangeError (out of range).
   if (error instanceof TypeError || error instanceof RangeError) return 'invalid_request'
   return 'internal_error'

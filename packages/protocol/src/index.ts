@@ -148,6 +148,7 @@ export {
   sealHandoff,
   verifyHandoffSignature,
 } from './messages/handoff.js'
+export { MAX_PADDED_LENGTH, MIN_PADDED_LENGTH, paddedLength, padPlaintext } from './messages/padding.js'
 export {
   contentMatches,
   type SealSignedEnvelopeReturnType,

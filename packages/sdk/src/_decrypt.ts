@@ -3,9 +3,13 @@
  * what an app shows. The server is not trusted: the record's CID is recomputed, key bundles are
  * fetched by CID and verified, and then
  *
- * - a 1:1 message is authenticated by AES-GCM under the pair key (only the two wallets can
- *   derive it, and the associated data binds every header field, so the tag proves the peer
- *   wrote it; checking the Ed25519 signature as well would double the cost for nothing);
+ * - a 1:1 message from the peer is authenticated by AES-GCM under the pair key (only the two
+ *   wallets can derive it, and the associated data binds every header field, so the tag proves
+ *   the peer wrote it; checking the Ed25519 signature as well would double the cost for nothing);
+ * - a 1:1 message shown as this wallet's own is checked against its own Ed25519 signature, since
+ *   the other holder of the pair key (the peer, or for a relayed message the server) could have
+ *   written it; a relayed one must also be encrypted to a verified key of this server's operator.
+ *   Only an echo of what this client just sent (the same CID: the very bytes it signed) skips it.
  * - a message of a room without E2EE is checked against its sender's Ed25519 signature (anyone
  *   could have written the bytes), its content against the CID the envelope names, and its
  *   sender against the room's replayed log: a member, allowed and not muted at that position,
@@ -41,9 +45,11 @@ import {
 } from '@dmtp/protocol'
 import { conversationKey, ownKeys } from './_keyring.js'
 import { roomLog } from './_room-log.js'
+import { serverKey } from './_server-key.js'
 import { systemLine } from './_system-line.js'
-import { bundleByCid } from './actions/get-key-bundle.js'
+import { bundleByCid, type VerifiedKeyBundle } from './actions/get-key-bundle.js'
 import type { DmtpClientBase } from './client.js'
+import { ServerKeyRejectedError } from './errors.js'
 
 /**
  * `awaiting_migration`: relayed to this wallet before it set up (pattern β), not yet made end to end.
@@ -164,16 +170,24 @@ async function readPairRecord(client: DmtpClientBase, record: MessageRecord, env
   }
   // A relayed message (pattern β) is encrypted to the server's key: its receiver cannot read it
   // until it is migrated, its sender can (the peer key of the pair is the server's).
-  if (envelope.suite === RELAY_SUITE && !mine) return failed(base, 'awaiting_migration')
+  const relayed = envelope.suite === RELAY_SUITE
+  if (relayed && !mine) return failed(base, 'awaiting_migration')
   const ownCid = mine ? envelope.senderKey : envelope.receiverKey
-  const peerAddress = envelope.suite === RELAY_SUITE ? undefined : mine ? envelope.receiver : envelope.sender
   const peerCid = mine ? envelope.receiverKey : envelope.senderKey
   let keys: Awaited<ReturnType<typeof ownKeys>>
   let peer: Awaited<ReturnType<typeof bundleByCid>>
   try {
-    ;[keys, peer] = await Promise.all([ownKeys(client, ownCid), bundleByCid(client, peerCid, peerAddress)])
-  } catch {
-    return failed(base, 'unknown_key')
+    ;[keys, peer] = await Promise.all([
+      ownKeys(client, ownCid),
+      relayed ? operatorBundle(client, peerCid) : bundleByCid(client, peerCid, mine ? envelope.receiver : envelope.sender),
+    ])
+  } catch (error) {
+    return failed(base, 'unknown_key', error instanceof ServerKeyRejectedError ? error.shortMessage : undefined)
+  }
+  // A migrated envelope is signed by its receiver, who re-encrypted it; the author check below
+  // proves the text is ours.
+  if (mine && envelope.suite !== MIGRATED_SUITE && !(await verifyEnvelopeSignature(crypto, envelope, keys.ed25519.publicKey))) {
+    return failed(base, 'invalid_signature', 'shown as sent by this wallet, but not signed by it')
   }
   let content: MessageContent
   try {
@@ -287,4 +301,18 @@ async function readLogRecord(client: DmtpClientBase, record: LogRecord): Promise
     return { ...base, text: null, status, problem }
   }
   return { ...base, text: systemLine(event), status: 'ok' }
+}
+
+/**
+ * The key a relayed message was encrypted to, when it is this server's: the verified server key,
+ * or an earlier bundle of the same operator wallet (the server makes a new one when its domain or
+ * chain changes).
+ * @throws {ServerKeyRejectedError} for any other key.
+ */
+async function operatorBundle(client: DmtpClientBase, cid: string): Promise<VerifiedKeyBundle> {
+  const current = await serverKey(client)
+  if (current.cid === cid) return current
+  return bundleByCid(client, cid, current.address).catch((cause) => {
+    throw new ServerKeyRejectedError({ reason: `a relayed message names key ${cid}, not one of this server's`, cause })
+  })
 }

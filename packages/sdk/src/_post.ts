@@ -3,12 +3,15 @@
  * the pair key (or, to a wallet without keys, relayed through the server's key: pattern β); in a
  * room without E2EE signed, with its content as a block of its own. Made and signed on this
  * device; sent over the open stream when there is one, HTTP otherwise. A retry after a network
- * failure is safe: the server deduplicates by message id.
+ * failure is safe: the server deduplicates by message id, and a send with a `clientMessageId`
+ * this client already made delivers the same envelope again (the server answers with the first
+ * result), so an app retrying `send()` never stores a second copy.
  * @internal
  */
 import {
   type ActionType,
   ApiError,
+  type CryptoBackend,
   type Envelope,
   type EnvelopeHeader,
   type MessageContent,
@@ -29,7 +32,7 @@ import { forgetServerKey, serverKey } from './_server-key.js'
 import { authedRequest } from './_session.js'
 import { forgetCurrentBundle, requireCurrentBundle } from './actions/get-key-bundle.js'
 import { openDirect } from './actions/open-direct.js'
-import type { DmtpClientBase } from './client.js'
+import type { DmtpClientBase, SentEnvelope } from './client.js'
 import { RecipientNotRegisteredError } from './errors.js'
 
 export type PostResult = {
@@ -54,9 +57,13 @@ export type PostParameters = {
   content: MessageContent
   /** To a wallet without keys: relay through the server (default) or refuse. */
   relay?: boolean | undefined
+  /** The app's id for this send; the same id again is a retry of it, not a new message. */
+  clientMessageId?: string | undefined
 }
 
 export async function post(client: DmtpClientBase, parameters: PostParameters): Promise<PostResult> {
+  const retried = parameters.clientMessageId === undefined ? undefined : client.state.outbox.get(parameters.clientMessageId)
+  if (retried) return { ...(await deliver(client, retried.envelope, retried.content)), notice: retried.notice }
   for (let attempt = 0; ; attempt++) {
     try {
       return await postOnce(client, parameters)
@@ -89,7 +96,7 @@ async function postOnce(client: DmtpClientBase, parameters: PostParameters): Pro
 
 async function postPair(
   client: DmtpClientBase,
-  { to: receiver, room, type, ref, content, relay = true }: PostParameters & { to: string },
+  { to: receiver, room, type, ref, content, relay = true, clientMessageId }: PostParameters & { to: string },
 ): Promise<PostResult> {
   const [wallet, crypto] = await Promise.all([client.getWallet(), client.getCrypto()])
   const [own, peer] = await Promise.all([currentKeys(client), requireCurrentBundle(client, receiver)])
@@ -106,7 +113,7 @@ async function postPair(
   const header = {
     v: 1 as const,
     suite: peer ? (P2P_SUITE as typeof P2P_SUITE) : (RELAY_SUITE as typeof RELAY_SUITE),
-    id: toBase64Url(crypto.randomBytes(16)),
+    id: messageId(crypto, wallet.address, clientMessageId),
     room: roomId,
     sender: wallet.address,
     receiver,
@@ -128,17 +135,16 @@ async function postPair(
   const sealed = author ? { ...content, author } : content
   const envelope = await sealEnvelope(crypto, { header, content: sealed, key, signingKey: own.keys.ed25519.secretKey })
   rememberSent(client, toBlock(envelope, crypto.sha256).cid, sealed)
-  const result = await deliver(client, envelope)
-  if (peer) return result
-  return {
-    ...result,
-    notice: `${receiver} has not set up DMTP yet: this message is encrypted to the DMTP server, which can read it, until they do; then it is made end-to-end encrypted and the server's copy deleted.`,
-  }
+  const notice = peer
+    ? undefined
+    : `${receiver} has not set up DMTP yet: this message is encrypted to the DMTP server, which can read it, until they do; then it is made end-to-end encrypted and the server's copy deleted.`
+  remember(client, clientMessageId, { envelope, content: undefined, notice })
+  return { ...(await deliver(client, envelope)), notice }
 }
 
 async function postSigned(
   client: DmtpClientBase,
-  { room, type, ref, content }: PostParameters & { room: string },
+  { room, type, ref, content, clientMessageId }: PostParameters & { room: string },
 ): Promise<PostResult> {
   const [wallet, crypto, own] = await Promise.all([client.getWallet(), client.getCrypto(), currentKeys(client)])
   const log = roomLog(client, room)
@@ -149,7 +155,7 @@ async function postSigned(
     header: {
       v: 1,
       suite: SIGNED_SUITE,
-      id: toBase64Url(crypto.randomBytes(16)),
+      id: messageId(crypto, wallet.address, clientMessageId),
       room,
       sender: wallet.address,
       senderKey: own.cid,
@@ -161,12 +167,28 @@ async function postSigned(
     content,
     signingKey: own.keys.ed25519.secretKey,
   })
-  const result = await deliver(client, envelope, content)
-  return {
-    ...result,
-    notice:
-      'This room is not end-to-end encrypted: the server and anyone who can read the room see this message; it is signed by you.',
-  }
+  const notice =
+    'This room is not end-to-end encrypted: the server and anyone who can read the room see this message; it is signed by you.'
+  remember(client, clientMessageId, { envelope, content, notice })
+  return { ...(await deliver(client, envelope, content)), notice }
+}
+
+/**
+ * A random message id, or one derived from the app's `clientMessageId` (and the sender, so two
+ * wallets' ids never collide): a retry from a fresh process, whose envelope differs, then meets
+ * the first one's id and gets `message_id_conflict` instead of storing a second copy.
+ */
+function messageId(crypto: CryptoBackend, sender: string, clientMessageId: string | undefined): string {
+  if (clientMessageId === undefined) return toBase64Url(crypto.randomBytes(16))
+  const seed = new TextEncoder().encode(`dmtp/v1/client-message-id\n${sender}\n${clientMessageId}`)
+  return toBase64Url(crypto.sha256(seed).slice(0, 16))
+}
+
+function remember(client: DmtpClientBase, clientMessageId: string | undefined, sent: SentEnvelope): void {
+  if (clientMessageId === undefined) return
+  const { outbox } = client.state
+  if (outbox.size >= MAX_REMEMBERED) outbox.delete(outbox.keys().next().value as string)
+  outbox.set(clientMessageId, sent)
 }
 
 async function deliver(client: DmtpClientBase, envelope: Envelope, content?: MessageContent): Promise<PostResult> {

@@ -6,6 +6,7 @@ import {
   type CryptoBackend,
   type DmtpKeys,
   detectCryptoBackend,
+  type Envelope,
   type MessageContent,
   type Room,
   type ServerInfo,
@@ -64,7 +65,11 @@ export type ClientState = {
   socket: StreamSocket | undefined
   /** Contents of 1:1 messages this client sent, by CID, until their echo comes back on the stream. */
   sent: Map<string, MessageContent>
+  /** Envelopes sent with a `clientMessageId`, by it: a retried send delivers the same bytes again. */
+  outbox: Map<string, SentEnvelope>
 }
+
+export type SentEnvelope = { envelope: Envelope; content: MessageContent | undefined; notice: string | undefined }
 
 export type DmtpClientBase = {
   readonly server: string
@@ -110,6 +115,7 @@ export function createClientBase(parameters: CreateClientParameters): DmtpClient
       roomLogs: new Map(),
       socket: undefined,
       sent: new Map(),
+      outbox: new Map(),
     },
     getWallet() {
       const input = parameters.wallet

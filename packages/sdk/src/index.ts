@@ -15,7 +15,7 @@ export { type DefineRoleParameters, defineRole } from './actions/define-role.js'
 export { type DeleteRoomParameters, deleteRoom } from './actions/delete-room.js'
 export { type EditParameters, edit } from './actions/edit.js'
 export { type FoldMessagesParameters, foldMessages, type MessageView, type Reaction } from './actions/fold-messages.js'
-export { type GetInboxParameters, type GetInboxReturnType, getInbox } from './actions/get-inbox.js'
+export { type GetInboxErrorType, type GetInboxParameters, type GetInboxReturnType, getInbox } from './actions/get-inbox.js'
 export {
   type GetKeyBundleParameters,
   type GetKeyBundleReturnType,
@@ -23,7 +23,15 @@ export {
   type KeyAnchorStatus,
 } from './actions/get-key-bundle.js'
 export { type GetMembersParameters, type GetMembersReturnType, getMembers, type VerifiedMember } from './actions/get-members.js'
-export { type GetMessagesParameters, type GetMessagesReturnType, getMessages } from './actions/get-messages.js'
+export {
+  type GetMessagesErrorType,
+  type GetMessagesParameters,
+  type GetMessagesReturnType,
+  getMessages,
+  type HistoryGap,
+  HistoryRejectedError,
+  type HistoryRejectedErrorType,
+} from './actions/get-messages.js'
 export { type GetRoomParameters, type GetRoomReturnType, getRoom } from './actions/get-room.js'
 export { type GetRoomLogParameters, type GetRoomLogReturnType, getRoomLog, type RoomLogEvent } from './actions/get-room-log.js'
 export { type GetRoomsReturnType, getRooms, type RoomSummary } from './actions/get-rooms.js'
@@ -37,12 +45,25 @@ export { type OpenDirectParameters, type OpenDirectReturnType, openDirect } from
 export { type PinParameters, pin } from './actions/pin.js'
 export { type ReactParameters, react } from './actions/react.js'
 export { type RecallParameters, recall } from './actions/recall.js'
-export { type RecoveredMessage, type RecoverParameters, type RecoverReturnType, recover } from './actions/recover.js'
+export {
+  type RecoveredMessage,
+  type RecoverParameters,
+  type RecoverReturnType,
+  recover,
+  type UnavailableBlock,
+  type UnavailableBlockKind,
+} from './actions/recover.js'
 export { type SearchRoomsParameters, type SearchRoomsReturnType, searchRooms } from './actions/search-rooms.js'
 export { type SendErrorType, type SendParameters, type SendReturnType, send } from './actions/send.js'
 export { type SetRoleParameters, setRole } from './actions/set-role.js'
 export { type SetupErrorType, type SetupParameters, type SetupReturnType, type SetupStep, setup } from './actions/setup.js'
-export { type SignInReturnType, signIn } from './actions/sign-in.js'
+export {
+  SignInDomainMismatchError,
+  type SignInDomainMismatchErrorType,
+  type SignInErrorType,
+  type SignInReturnType,
+  signIn,
+} from './actions/sign-in.js'
 export { signOut } from './actions/sign-out.js'
 export { type StreamEvent, type StreamParameters, type StreamReturnType, stream } from './actions/stream.js'
 export { type UpdateRoomParameters, updateRoom } from './actions/update-room.js'

@@ -13,8 +13,8 @@ import SqliteDatabase from 'better-sqlite3'
 import { type Kysely, sql } from 'kysely'
 import { describe, expect, test } from 'vitest'
 import { Database } from '../../server/src/db/database.js'
-import { foldMessages } from '../src/index.js'
-import { DIALECTS, newClient, TestServer } from './_util.js'
+import { createClient, foldMessages, privateKeyWallet } from '../src/index.js'
+import { DIALECTS, TestServer } from './_util.js'
 
 const FIXTURE = fileURLToPath(new URL('../../server/test/fixtures/release-5dfacfa/', import.meta.url))
 const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURE, 'fixture.json'), 'utf8')) as {
@@ -67,9 +67,13 @@ describe.each(DIALECTS)('data from the release before rooms (%s)', (dialect) => 
         config.service.publicUrl = fixture.publicUrl
       },
     })
-    // Key bundles and sign-in name the release's domain; the clients talk to this port.
-    const url = `http://127.0.0.1:${server.server.port}`
-    const [alice, bob, carol] = (['alice', 'bob', 'carol'] as const).map((name) => newClient(url, fixture.keys[name]))
+    // Key bundles and sign-in name the release's domain, so the clients are given its URL; their
+    // fetch resolves that host to this server's port, as DNS would.
+    const local = `http://127.0.0.1:${server.server.port}`
+    const resolving: typeof fetch = (input, init) => fetch(String(input).replace(fixture.publicUrl, local), init)
+    const [alice, bob, carol] = (['alice', 'bob', 'carol'] as const).map((name) =>
+      createClient({ server: fixture.publicUrl, wallet: privateKeyWallet(fixture.keys[name]), fetch: resolving }),
+    )
     if (!alice || !bob || !carol) throw new Error('no clients')
     for (const client of [alice, bob, carol]) expect(await client.setup()).toMatchObject({ created: false })
     const { bob: bobAddress, carol: carolAddress, dave: daveAddress } = fixture.addresses

@@ -4,6 +4,7 @@
  * the internal message.
  */
 import { ApiError, type ErrorCode } from '@dmtp/protocol'
+import { isStorageFull } from './db/storage-monitor.js'
 
 export class HttpError extends ApiError {
   override name = 'HttpError'
@@ -60,6 +61,12 @@ export function toHttpError(error: unknown): HttpError {
   if (e?.statusCode === 429) return new HttpError({ code: 'rate_limited', message: 'Too many requests; slow down.' })
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new HttpError({ code: 'invalid_request', message: e.message })
+  }
+  if (isStorageFull(error)) {
+    return new HttpError({
+      code: 'storage_full',
+      message: 'The server is out of storage space: nothing was stored. Try again later.',
+    })
   }
   return new HttpError({ code: 'internal_error', message: 'Internal server error.' })
 }

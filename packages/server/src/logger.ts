@@ -33,16 +33,17 @@ type LoggedRequest = {
 
 /**
  * Fastify's request serializer, with the stream's `?apiKey=` (a secret: browsers cannot send it
- * as a header) masked in the logged URL.
+ * as a header) masked in the logged URL. Request URLs name wallets (`/v1/keys/0x…`), so the
+ * client's IP and port are logged only at `debug` and `trace`: at `info` a log never ties a
+ * wallet to an IP (docs/metadata.md).
  */
-function serializeRequest(request: LoggedRequest) {
-  return {
+function requestSerializer(withClientAddress: boolean) {
+  return (request: LoggedRequest) => ({
     method: request.method,
     url: redactUrl(request.url),
     host: request.host,
-    remoteAddress: request.ip,
-    remotePort: request.socket?.remotePort,
-  }
+    ...(withClientAddress ? { remoteAddress: request.ip, remotePort: request.socket?.remotePort } : {}),
+  })
 }
 
 export function createLogger(config: ServerConfig['log'], destination?: DestinationStream): Logger {
@@ -51,7 +52,7 @@ export function createLogger(config: ServerConfig['log'], destination?: Destinat
       level: config.level,
       base: { service: 'dmtp' },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      serializers: { req: serializeRequest },
+      serializers: { req: requestSerializer(config.level === 'debug' || config.level === 'trace') },
     },
     destination,
   )

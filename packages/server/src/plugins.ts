@@ -1,10 +1,12 @@
 /**
  * Cross-cutting plugins: bearer-token authentication (routes opt in with `config: { auth: true }`),
- * dApp API keys and CORS for the API, and the error handler that renders every failure as
+ * dApp API keys and CORS for the API, strict JSON bodies (UTF-8 only, RFC 8259 §8.1, and no lone
+ * surrogates, I-JSON RFC 7493 §2.1), and the error handler that renders every failure as
  * `{"error":{"code","message"}}`.
  */
+import { isUtf8 } from 'node:buffer'
 import type { FastifyCorsOptions } from '@fastify/cors'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { AppContext } from './context.js'
 import { HttpError, toHttpError } from './errors.js'
@@ -47,15 +49,141 @@ export const authPlugin = fp(async (app: FastifyInstance, { ctx }: { ctx: AppCon
   })
 })
 
+function sendError(reply: FastifyReply, http: HttpError): FastifyReply {
+  return reply.status(http.status).send({ error: { code: http.code, message: http.shortMessage } })
+}
+
 export const errorPlugin = fp(async (app: FastifyInstance, { ctx }: { ctx: AppContext }) => {
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
     const http = toHttpError(error)
     if (http.status >= 500) ctx.logger.error({ err: error, url: redactUrl(request.url) }, 'request failed')
-    return reply.status(http.status).send({ error: { code: http.code, message: http.shortMessage } })
+    if (http.code === 'body_too_large') await discardRestOfBody(request)
+    return sendError(reply, http)
   })
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` } }),
   )
+})
+
+/**
+ * Errors the router answers before any route runs (Fastify's `frameworkErrors` option), in the
+ * project's error shape: a path parameter over `maxParamLength`, a malformed percent-encoding.
+ */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'Invalid request: params: a path parameter is too long.'
+      : 'Invalid request: the URL is malformed (bad percent-encoding).'
+  return sendError(reply, new HttpError({ code: 'validation_failed', message }))
+}
+
+/** How long, and how much, of a refused body is still read (and dropped) before answering 413. */
+const DISCARD_BODY_MS = 10_000
+const DISCARD_BODY_BYTES = 64 * 1024 * 1024
+
+/**
+ * Reads the rest of a body refused as too large and drops it, so that the 413 goes out once the
+ * client has sent everything. Answered at once, the connection closes while the client is still
+ * sending: its next write fails (EPIPE, or a reset) and many clients never read the answer. Past
+ * the bound in bytes or time the socket is destroyed instead (the answer then goes nowhere).
+ */
+function discardRestOfBody(request: FastifyRequest): Promise<void> {
+  const { raw } = request
+  if (raw.readableEnded) return Promise.resolve()
+  return new Promise((resolve) => {
+    let discarded = 0
+    const done = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+    const giveUp = () => {
+      raw.socket.destroy()
+      done()
+    }
+    const timer = setTimeout(giveUp, DISCARD_BODY_MS)
+    raw.on('data', (chunk: Buffer) => {
+      discarded += chunk.length
+      if (discarded > DISCARD_BODY_BYTES) giveUp()
+    })
+    raw.once('end', done)
+    raw.once('close', done)
+  })
+}
+
+/** Charset labels of UTF-8 that a JSON body may name (the WHATWG Encoding names in use). */
+const UTF8_LABELS = new Set(['utf-8', 'utf8'])
+
+function charsetOf(contentType: string | undefined): string | undefined {
+  for (const parameter of (contentType ?? '').split(';').slice(1)) {
+    const [name, value = ''] = parameter.split('=', 2).map((part) => part.trim())
+    if (name?.toLowerCase() === 'charset') return value.replace(/^"(.*)"$/, '$1').toLowerCase()
+  }
+  return undefined
+}
+
+// A `\uD800`–`\uDFFF` escape in the text: only then can the parsed value hold a lone surrogate.
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/
+// With the `u` flag, a surrogate pair is one code point: only lone surrogates match.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+
+/** Whether any string (key or value) in a parsed JSON value holds a lone surrogate; iterative, as nesting can be deep. */
+function hasLoneSurrogate(value: unknown): boolean {
+  const pending: unknown[] = [value]
+  while (pending.length > 0) {
+    const item = pending.pop()
+    if (typeof item === 'string') {
+      if (LONE_SURROGATE.test(item)) return true
+    } else if (Array.isArray(item)) {
+      for (const child of item) pending.push(child)
+    } else if (item !== null && typeof item === 'object') {
+      for (const [key, child] of Object.entries(item)) pending.push(key, child)
+    }
+  }
+  return false
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0
+}
+
+/**
+ * Replaces Fastify's JSON parser (which decodes bytes that are not UTF-8 into U+FFFD, and ignores
+ * the charset) with one that refuses another charset (415), bytes that are not UTF-8 and lone
+ * surrogates (400 `invalid_json`), then parses as Fastify does (prototype poisoning refused).
+ * A route without a body schema (`POST /v1/auth/nonce`, `/v1/auth/revoke`, a DELETE) takes no
+ * body, or `{}`: anything else is `validation_failed`, as it is where a schema says what to send.
+ */
+export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
+  app.addHook('preValidation', async (request) => {
+    const { body } = request
+    if (body === undefined || body === null || request.routeOptions.schema?.body !== undefined || isEmptyObject(body)) return
+    throw new HttpError({
+      code: 'validation_failed',
+      message: 'Invalid request: body: this route takes no body (send none, or {}).',
+    })
+  })
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    const charset = charsetOf(request.headers['content-type'])
+    if (charset !== undefined && !UTF8_LABELS.has(charset)) {
+      return done(new HttpError({ code: 'unsupported_media_type', message: 'Send JSON in UTF-8: charset=utf-8, or no charset.' }))
+    }
+    if (!isUtf8(body)) return done(new HttpError({ code: 'invalid_json', message: 'The request body is not valid UTF-8.' }))
+    const text = body.toString('utf8')
+    parseJson(request, text, (error, value) => {
+      if (error) return done(error)
+      if (SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) {
+        return done(
+          new HttpError({
+            code: 'invalid_json',
+            message: 'The request body holds a lone surrogate (\\uD800–\\uDFFF): not valid Unicode.',
+          }),
+        )
+      }
+      done(null, value)
+    })
+  })
 })
 
 export const API_KEY_HEADER = 'x-dmtp-api-key'

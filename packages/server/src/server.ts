@@ -14,9 +14,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { ServerConfig } from './config/config.js'
 import type { ServerSecrets } from './config/secrets.js'
+import { clientErrorHandler, connectionLimitPlugin } from './connection-limits.js'
 import { AppContext, type AppContextOverrides } from './context.js'
 import { HttpError } from './errors.js'
-import { apiKeyPlugin, authPlugin, corsOptions, errorPlugin } from './plugins.js'
+import { apiKeyPlugin, authPlugin, corsOptions, errorPlugin, frameworkErrorHandler } from './plugins.js'
 import { registerRoutes } from './routes/index.js'
 import { webRoutes } from './routes/web/index.js'
 
@@ -36,10 +37,14 @@ export class Server {
         bodyLimit: config.limits.bodyBytes,
         // CIDs with longer hashes (sha2-512) exceed Fastify's default of 100 characters.
         routerOptions: { maxParamLength: 256 },
+        // A longer one (or a bad percent-encoding) is answered in the project's error shape.
+        frameworkErrors: frameworkErrorHandler,
         trustProxy: false,
         // Streams are told 1001 first (ws/index.ts); an upgraded socket whose peer never finishes
         // the close handshake would otherwise hold `close()` for ws's 30 s close timeout.
         forceCloseConnections: true,
+        ...httpTimeouts(config),
+        clientErrorHandler,
       }).withTypeProvider<ZodTypeProvider>()
       app.setValidatorCompiler(validatorCompiler)
       // The API speaks JSON only: without this, Fastify's built-in text/plain parser would turn a
@@ -71,6 +76,7 @@ export class Server {
       })
       // CORS first, so preflights are answered and refusals below still carry CORS headers.
       await app.register(cors, corsOptions)
+      await app.register(connectionLimitPlugin, { perIp: config.limits.connectionsPerIp })
       await app.register(apiKeyPlugin, { ctx })
       await app.register(authPlugin, { ctx })
       await app.register(rateLimit, {
@@ -115,5 +121,23 @@ export class Server {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.destroy()
+  }
+}
+
+/**
+ * Node's own timeouts, so idle and slow (slowloris) connections cannot pile up: Node checks the
+ * headers and request deadlines on a timer (30 s by default), so that runs every second here.
+ * Upgraded streams are not affected (ws turns the socket's timeout off; streams have heartbeats).
+ */
+function httpTimeouts({ limits: { http } }: ServerConfig) {
+  return {
+    connectionTimeout: http.idleTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    requestTimeout: http.requestTimeoutMs,
+    http: {
+      headersTimeout: http.headersTimeoutMs,
+      requestTimeout: http.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, http.headersTimeoutMs),
+    },
   }
 }

@@ -86,15 +86,13 @@ describe.each(DIALECTS)('auth (%s)', (dialect) => {
     const alice = new TestWallet(server.url)
     const message = await alice.signInMessage({ domain: 'evil.example', uri: 'https://evil.example' })
     const response = await refused(message, await alice.signMessage(message))
-    expect(response.status).toBe(400)
-    expect(response.body).toMatchInlineSnapshot(`
-      {
-        "error": {
-          "code": "invalid_siwe_message",
-          "message": "Sign-in rejected: the message was made for another domain.",
-        },
-      }
-    `)
+    expect(response.status).toBe(401)
+    expect(response.body).toEqual({
+      error: {
+        code: 'siwe_domain_mismatch',
+        message: `Sign-in rejected: the message was made for another domain. Sign in to ${new URL(server.url).host}.`,
+      },
+    })
   })
 
   test('behavior: a signature by another wallet is refused', async () => {
@@ -147,19 +145,19 @@ describe.each(DIALECTS)('auth (%s)', (dialect) => {
     const early = await alice.signInMessage({ notBefore: new Date(Date.now() + 3_600_000).toISOString() })
     const notYet = await refused(early, await alice.signMessage(early))
     expect(notYet.status).toBe(401)
-    expect(notYet.body.error.code).toBe('siwe_expired')
+    expect(notYet.body.error.code).toBe('siwe_not_yet_valid')
   })
 
   test('behavior: a message for another chain is refused', async () => {
     const alice = new TestWallet(server.url)
     const message = await alice.signInMessage({ chainId: 1 })
     const response = await refused(message, await alice.signMessage(message))
-    expect(response.status).toBe(400)
+    expect(response.status).toBe(401)
     expect(response.body).toMatchInlineSnapshot(`
       {
         "error": {
-          "code": "invalid_siwe_message",
-          "message": "Sign in on chain 31337.",
+          "code": "siwe_chain_mismatch",
+          "message": "Sign-in rejected: the message names another chain. Sign in on chain 31337.",
         },
       }
     `)

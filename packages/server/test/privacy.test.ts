@@ -99,4 +99,16 @@ describe.each(DIALECTS)('privacy (%s)', (dialect) => {
     }
     expect(found).toEqual([])
   })
+
+  test('at info, no log line ties a wallet to the client IP', async () => {
+    await using server = await TestServer.create({ dialect })
+    const alice = await new TestWallet(server.url).setup()
+    await api(server.url, 'GET', `/v1/keys/${alice.address}`)
+    const lines = server.logs.join('').split('\n').filter(Boolean)
+    const requestLines = lines.filter((line) => line.includes('"req":'))
+    // Not vacuous: request lines are logged, and they name the wallet in their URL.
+    expect(requestLines.some((line) => line.includes(alice.address))).toBe(true)
+    const aboutRequests = lines.filter((line) => line.includes('"req":') || line.includes(alice.address))
+    expect(aboutRequests.filter((line) => /remoteAddress|127\.0\.0\.1|::1/.test(line))).toEqual([])
+  })
 })

@@ -1,8 +1,10 @@
 /**
  * `dmtp verify`: checks the server against the chain: every message (and, in groups, every
  * membership-log entry) of the wallet's rooms is anchored, pending (newer than the last sync),
- * missing or altered, and every wallet's current key bundle is the one anchored on chain. Exits 1
- * when anything is missing, altered or mismatched.
+ * missing, altered or unavailable (its manifest not served), and every wallet's current key bundle
+ * is the one anchored on chain. The wallet's rooms come from the anchored manifests too, so a room
+ * the server hides is caught. Exits 1 when anything is missing, altered, unavailable, hidden or
+ * mismatched; a server without a chain is `chain_unavailable`.
  */
 import { ApiError } from '@dmtp/sdk'
 import { Command } from 'commander'
@@ -35,9 +37,11 @@ Examples:
   $ dmtp verify --room AGWwcmrhX9BHfF0JejIEqg --json
   $ dmtp verify --chain-rpc https://polygon-rpc.com --registry 0x…   against a chain you choose
 
---json prints {"anchored","pending","missing","altered","keys":{"anchored","mismatched"},…} with the
-details. In a group, its membership-log entries are checked too (an entry the log replay refuses
-counts as altered). Exit status 1 when anything is missing, altered or mismatched.`,
+--json prints {"anchored","pending","missing","altered","unavailable","hiddenRooms","keys":{…},…}
+with the details. In a group, its membership-log entries are checked too (an entry the log replay
+refuses counts as altered). "unavailable" counts what cannot be checked because an anchored
+manifest is not served; "hiddenRooms" lists rooms the chain shows are yours but the server does
+not. Exit status 1 when anything is missing, altered, unavailable, hidden or mismatched.`,
     )
     .action(async (options: VerifyOptions, command: Command) => {
       const globals = globalOptions(command)
@@ -55,16 +59,21 @@ counts as altered). Exit status 1 when anything is missing, altered or mismatche
         .finally(() => progress.done())
       if (globals.json) printJson(report)
       else {
+        const unavailable = report.unavailable > 0 ? `, ${report.unavailable} unavailable` : ''
         printLine(
-          `${report.ok ? 'OK' : 'FAILED'}: ${report.anchored} anchored, ${report.pending} pending, ${report.missing} missing, ${report.altered} altered`,
+          `${report.ok ? 'OK' : 'FAILED'}: ${report.anchored} anchored, ${report.pending} pending, ${report.missing} missing, ${report.altered} altered${unavailable}`,
         )
         printLine(`keys: ${report.keys.anchored} anchored, ${report.keys.pending} pending, ${report.keys.mismatched} mismatched`)
         printLine(`manifests on chain: ${report.manifests.count} (last sync ${report.manifests.lastSyncAt ?? 'never'})`)
         if (report.manifests.unavailable > 0)
           printLine(`  ${report.manifests.unavailable} anchored manifest(s) not served intact`)
+        for (const hidden of report.hiddenRooms)
+          printLine(`  hidden   room ${terminalSafe(hidden)}: anchored as yours, but the server does not list it`)
         for (const detail of report.details.filter((d) => d.status !== 'pending')) {
           const what = detail.kind === 'log' ? 'log entry ' : ''
-          printLine(`  ${detail.status.padEnd(8)} ${what}${detail.cid} (room ${detail.room}): ${terminalSafe(detail.reason)}`)
+          printLine(
+            `  ${detail.status.padEnd(8)} ${what}${detail.cid} (room ${terminalSafe(detail.room)}): ${terminalSafe(detail.reason)}`,
+          )
         }
         for (const key of report.keyDetails.filter((k) => k.status === 'mismatched')) {
           printLine(`  key      ${key.address}: ${terminalSafe(key.reason)}`)

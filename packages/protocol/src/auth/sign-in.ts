@@ -63,22 +63,47 @@ export function parseSignInMessage(message: string): SignInFields {
   }
 }
 
-export type SignInFailure = 'malformed' | 'domain_mismatch' | 'nonce_mismatch' | 'expired' | 'not_yet_valid' | 'invalid_signature'
+export type SignInFailure =
+  | 'malformed'
+  | 'domain_mismatch'
+  | 'uri_mismatch'
+  | 'chain_mismatch'
+  | 'nonce_mismatch'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'issued_in_future'
+  | 'issued_too_long_ago'
+  | 'invalid_signature'
 
 export type VerifySignInParameters = {
   message: string
   signature: string
   /** The domain this server answers to; the message must name it (anti-phishing). */
   domain: string
+  /**
+   * When given, the origin (`scheme://host[:port]`) this server answers at: the message's URI must
+   * be on it, and a scheme before the domain must be its scheme.
+   */
+  origin?: string | undefined
+  /** When given, the message must name this chain. */
+  chainId?: number | undefined
   /** When given, the message must carry exactly this nonce. */
   nonce?: string | undefined
   /** The time to check validity at; defaults to now. */
   time?: Date | undefined
+  /**
+   * When given, how far the signer's clock may be ahead: `Issued At` and `Not Before` may be at most
+   * this far after `time`. Unset: `Issued At` is not checked against `time`, `Not Before` strictly.
+   */
+  clockSkewMs?: number | undefined
+  /** When given, `Issued At` may be at most this far before `time`. */
+  maxAgeMs?: number | undefined
   verifyWalletMessage?: VerifyWalletMessage | undefined
 }
 
 /**
- * Verifies a signed sign-in message: grammar, domain, nonce, validity window, then the signature.
+ * Verifies a signed sign-in message: grammar, domain, origin, chain, nonce, validity window, then
+ * the signature.
  * @returns the parsed fields.
  * @throws {SignInVerificationError} naming the first check that failed.
  */
@@ -86,8 +111,12 @@ export async function verifySignIn({
   message,
   signature,
   domain,
+  origin,
+  chainId,
   nonce,
   time = new Date(),
+  clockSkewMs,
+  maxAgeMs,
   verifyWalletMessage = verifyMessage as VerifyWalletMessage,
 }: VerifySignInParameters): Promise<SignInFields> {
   let fields: SignInFields
@@ -96,14 +125,8 @@ export async function verifySignIn({
   } catch (cause) {
     throw new SignInVerificationError({ failure: 'malformed', cause })
   }
-  if (fields.domain !== domain) throw new SignInVerificationError({ failure: 'domain_mismatch' })
-  if (nonce !== undefined && fields.nonce !== nonce) throw new SignInVerificationError({ failure: 'nonce_mismatch' })
-  if (fields.expirationTime !== undefined && time.getTime() >= Date.parse(fields.expirationTime)) {
-    throw new SignInVerificationError({ failure: 'expired' })
-  }
-  if (fields.notBefore !== undefined && time.getTime() < Date.parse(fields.notBefore)) {
-    throw new SignInVerificationError({ failure: 'not_yet_valid' })
-  }
+  const failure = fieldFailure(fields, { domain, origin, chainId, nonce, time: time.getTime(), clockSkewMs, maxAgeMs })
+  if (failure) throw new SignInVerificationError({ failure })
   let valid = false
   try {
     valid =
@@ -120,14 +143,44 @@ export async function verifySignIn({
   return fields
 }
 
+type FieldChecks = Omit<VerifySignInParameters, 'message' | 'signature' | 'time' | 'verifyWalletMessage'> & { time: number }
+
+/** The first field of a parsed message that the checks refuse, if any. */
+function fieldFailure(fields: SignInFields, checks: FieldChecks): SignInFailure | undefined {
+  const { domain, origin, chainId, nonce, time, clockSkewMs, maxAgeMs } = checks
+  const expected = origin === undefined ? undefined : new URL(origin)
+  if (fields.domain !== domain) return 'domain_mismatch'
+  if (expected && fields.scheme !== undefined && `${fields.scheme}:` !== expected.protocol) return 'domain_mismatch'
+  if (expected && !isOnOrigin(fields.uri, expected.origin)) return 'uri_mismatch'
+  if (chainId !== undefined && fields.chainId !== chainId) return 'chain_mismatch'
+  if (nonce !== undefined && fields.nonce !== nonce) return 'nonce_mismatch'
+  if (fields.expirationTime !== undefined && time >= Date.parse(fields.expirationTime)) return 'expired'
+  if (fields.notBefore !== undefined && time + (clockSkewMs ?? 0) < Date.parse(fields.notBefore)) return 'not_yet_valid'
+  const issuedAt = Date.parse(fields.issuedAt)
+  if (clockSkewMs !== undefined && issuedAt > time + clockSkewMs) return 'issued_in_future'
+  if (maxAgeMs !== undefined && issuedAt < time - maxAgeMs) return 'issued_too_long_ago'
+  return undefined
+}
+
+/** Whether `uri` is an address on `origin` (same scheme, host and port; no user info). */
+function isOnOrigin(uri: string, origin: string): boolean {
+  if (!URL.canParse(uri)) return false
+  const url = new URL(uri)
+  return url.origin === origin && url.username === '' && url.password === ''
+}
+
 export type SignInVerificationErrorType = SignInVerificationError & { name: 'SignInVerificationError' }
 
 const failureText: Record<SignInFailure, string> = {
   malformed: 'the message is not a valid EIP-4361 message',
   domain_mismatch: 'the message was made for another domain',
+  uri_mismatch: 'the message was made for another site (its URI is not on this server)',
+  chain_mismatch: 'the message names another chain',
   nonce_mismatch: 'the message carries another nonce',
   expired: 'the message has expired',
   not_yet_valid: 'the message is not valid yet',
+  issued_in_future: 'the message is dated in the future',
+  issued_too_long_ago: 'the message was issued too long ago',
   invalid_signature: 'the signature is not from the address in the message',
 }
 

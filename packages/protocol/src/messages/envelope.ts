@@ -20,6 +20,7 @@ import { merkleRoot } from '../encoding/merkle.js'
 import { DecryptionFailedError } from '../errors.js'
 import type { RoomActionType } from '../rooms/rules.js'
 import { contentTypeOf, decodeMessageContent, InvalidContentError, MAX_TEXT_LENGTH, type MessageContent } from './content.js'
+import { padPlaintext } from './padding.js'
 
 /**
  * `dmtp-p2p-v1`: pattern α, encrypted with the pair key of sender and receiver, signed by the sender.
@@ -261,7 +262,7 @@ export async function encryptEnvelope(
   if (content.type !== expected)
     throw new TypeError(`"content" expected ${expected} content for a ${fields.type ?? 'message'}, got ${content.type}`)
   const nonce = backend.randomBytes(12)
-  const ciphertext = await backend.aesGcmEncrypt(key, nonce, encodeCanonical(content), envelopeAad(fields))
+  const ciphertext = await backend.aesGcmEncrypt(key, nonce, padPlaintext(encodeCanonical(content)), envelopeAad(fields))
   const envelope = { ...fields, nonce: toBase64Url(nonce), messages: toBase64Url(ciphertext) } as UnsignedEnvelope
   return { envelope, signingBytes: envelopeSigningBytes(envelope) }
 }

@@ -11,6 +11,7 @@ import { canonicalText, encodeCanonical, encodeCanonicalWithPrefix } from '../en
 import { DecryptionFailedError } from '../errors.js'
 import { decodeMessageContent, InvalidContentError, type TextContent } from './content.js'
 import type { RelayEnvelope } from './envelope.js'
+import { padPlaintext } from './padding.js'
 
 export const HANDOFF_SUITE = 'dmtp-handoff-v1'
 
@@ -73,7 +74,7 @@ export async function sealHandoff(
 ): Promise<Handoff> {
   const header = { v: 1 as const, suite: HANDOFF_SUITE as typeof HANDOFF_SUITE, original, serverKey, receiverKey }
   const nonce = backend.randomBytes(12)
-  const ciphertext = await backend.aesGcmEncrypt(key, nonce, encodeCanonical(content), handoffAad(header))
+  const ciphertext = await backend.aesGcmEncrypt(key, nonce, padPlaintext(encodeCanonical(content)), handoffAad(header))
   const unsigned = { ...header, nonce: toBase64Url(nonce), messages: toBase64Url(ciphertext) }
   const signature = await backend.ed25519Sign(signingKey, handoffSigningBytes(unsigned))
   return { ...unsigned, signature: toBase64Url(signature) }

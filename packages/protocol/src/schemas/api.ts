@@ -36,7 +36,10 @@ export const errorResponseSchema = z.strictObject({
 })
 
 export const healthResponseSchema = z.strictObject({
-  status: z.literal('ok'),
+  /** `degraded` (HTTP 503): the server runs but cannot do its job, `storage` says why. */
+  status: z.enum(['ok', 'degraded']),
+  /** `full`: the server cannot write (its disk is full); sends answer `507 storage_full` until space returns. */
+  storage: z.enum(['ok', 'full']),
   version: z.string(),
   uptimeSeconds: z.number(),
 })

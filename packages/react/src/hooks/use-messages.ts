@@ -9,7 +9,14 @@
  * relayed message made end-to-end by the receiver (pattern β), or the stream's echo of a message
  * this app just posted.
  */
-import { type DecryptedMessage, foldMessages, type MessageView, type PostResult, type SendReturnType } from '@dmtp/sdk'
+import {
+  type DecryptedMessage,
+  foldMessages,
+  type HistoryGap,
+  type MessageView,
+  type PostResult,
+  type SendReturnType,
+} from '@dmtp/sdk'
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react'
 import { useDMTPStore } from '../_context.js'
 import { mergeMessages, sameAddress } from '../_messages.js'
@@ -35,6 +42,11 @@ export type UseMessagesReturnType = {
   messages: DecryptedMessage[]
   /** `messages` folded for display (`foldMessages`): actions applied to their messages, oldest first. */
   timeline: MessageView[]
+  /**
+   * Positions of the room the server withholds (`after` < seq < `before`; a room's positions are
+   * gapless), found by the pages loaded or by the stream, oldest first; empty when none.
+   */
+  gaps: HistoryGap[]
   /** True while the first page, an older page or a refresh loads. */
   isLoading: boolean
   /** The SDK's typed error from the last load, if it failed. */
@@ -67,6 +79,7 @@ type Session = {
   me: string
   alive: boolean
   messages: DecryptedMessage[]
+  gaps: HistoryGap[]
   /** Older pages continue before this seq; null when there are none. */
   cursor: number | null
   loaded: boolean
@@ -104,15 +117,17 @@ export function useMessages(room: string | undefined, { pageSize = 50 }: UseMess
   const store = useDMTPStore('useMessages')
   const { isConnectDMTP, address } = useSyncExternalStore(store.subscribe, store.getStatus, store.getStatus)
   const [messages, setMessages] = useState<DecryptedMessage[]>([])
+  const [gaps, setGaps] = useState<HistoryGap[]>([])
   const [roomId, setRoomId] = useState<string | null>(null)
   const [isLoading, setIsLoading] = useState(false)
   const [error, setError] = useState<Error | null>(null)
   const [hasMore, setHasMore] = useState(false)
   const current = useRef<Session | undefined>(undefined)
-  const setters = useMemo(() => ({ setMessages, setIsLoading, setError, setHasMore }), [])
+  const setters = useMemo(() => ({ setMessages, setGaps, setIsLoading, setError, setHasMore }), [])
 
   useEffect(() => {
     setMessages([])
+    setGaps([])
     setRoomId(null)
     setHasMore(false)
     setError(null)
@@ -127,6 +142,7 @@ export function useMessages(room: string | undefined, { pageSize = 50 }: UseMess
       me: address,
       alive: true,
       messages: [],
+      gaps: [],
       cursor: null,
       loaded: false,
       early: [],
@@ -146,6 +162,8 @@ export function useMessages(room: string | undefined, { pageSize = 50 }: UseMess
           view.add([message], local)
           if (peerSetUp) view.run(() => reload(store, session, pageSize, view)).catch(() => {})
         }
+      } else if (event.type === 'gap') {
+        if (event.room === session.room) view.addGaps([{ after: event.after, before: event.before }])
       } else if (event.type === 'migrated') {
         if (session.messages.some(isRelayed)) view.run(() => reload(store, session, pageSize, view)).catch(() => {})
       }
@@ -177,6 +195,7 @@ export function useMessages(room: string | undefined, { pageSize = 50 }: UseMess
       const page = await store.client.messages(room, { order: 'desc', cursor, limit: pageSize })
       view.setCursor(page.nextCursor)
       view.add(page.messages, false, true)
+      view.addGaps(page.gaps)
     })
   }, [store, pageSize, setters])
 
@@ -225,6 +244,7 @@ export function useMessages(room: string | undefined, { pageSize = 50 }: UseMess
     room: roomId,
     messages,
     timeline,
+    gaps,
     isLoading,
     error,
     hasMore,
@@ -245,6 +265,7 @@ const isRelayed = (message: DecryptedMessage) =>
 
 type Setters = {
   setMessages: (messages: DecryptedMessage[]) => void
+  setGaps: (gaps: HistoryGap[]) => void
   setIsLoading: (loading: boolean) => void
   setError: (error: Error | null) => void
   setHasMore: (hasMore: boolean) => void
@@ -271,6 +292,14 @@ function viewOf(session: Session, setters: Setters) {
       if (next === session.messages) return
       session.messages = next
       setters.setMessages(next)
+    },
+    /** Adds gaps found (each once, oldest first); `replace`: these are all there are now. */
+    addGaps(found: HistoryGap[], replace = false) {
+      if (!session.alive || (found.length === 0 && !replace)) return
+      const byRange = new Map((replace ? [] : session.gaps).map((gap) => [`${gap.after}:${gap.before}`, gap]))
+      for (const gap of found) byRange.set(`${gap.after}:${gap.before}`, gap)
+      session.gaps = [...byRange.values()].sort((a, b) => a.after - b.after)
+      setters.setGaps(session.gaps)
     },
     setCursor(cursor: number | null) {
       if (!session.alive) return
@@ -307,6 +336,7 @@ async function firstPage(store: DmtpStore, session: Session, pageSize: number, v
   session.loaded = true
   view.setCursor(page.nextCursor)
   view.add(page.messages, false)
+  view.addGaps(page.gaps)
   for (const { message, local } of session.early.splice(0)) if (message.room === room) view.add([message], local)
 }
 
@@ -316,16 +346,22 @@ async function reload(store: DmtpStore, session: Session, pageSize: number, view
   const oldest = session.messages[0]?.seq
   if (!session.loaded || oldest === undefined) return firstPage(store, session, pageSize, view)
   const fetched: DecryptedMessage[] = []
+  const gaps: HistoryGap[] = []
   let cursor: number | undefined
   for (;;) {
     const page = await store.client.messages(session.room, { order: 'desc', cursor, limit: 500 })
     fetched.push(...page.messages)
+    gaps.push(...page.gaps)
     if (page.nextCursor === null || page.nextCursor <= oldest) break
     cursor = page.nextCursor
   }
   view.add(
     fetched.filter((m) => m.seq >= oldest),
     false,
+    true,
+  )
+  view.addGaps(
+    gaps.filter((gap) => gap.before > oldest),
     true,
   )
 }

@@ -14,6 +14,11 @@
  *
  * Idempotent and resumable: stop at any point (offline, crash) and call it again; another device
  * of the same wallet may migrate some of the messages first.
+ *
+ * Bounded whatever the server answers: each handoff is handled at most once per call, a pass that
+ * migrated nothing ends the call, waiting for handoffs not prepared yet backs off and gives up after
+ * `waitMs` without progress, and the whole call after `deadlineMs`. A server that says "more to
+ * migrate" for ever gets a few requests, not thousands; `stopped` says why the call ended.
  */
 import {
   type EncryptEnvelopeReturnType,
@@ -38,9 +43,18 @@ import { bundleByCid, requireCurrentBundle, type VerifiedKeyBundle } from './get
 export type MigrateParameters = {
   /** Called after each uploaded batch. */
   onProgress?: ((progress: { done: number; total: number }) => void) | undefined
-  /** How long to wait for the server to prepare handoffs that are not ready yet. */
+  /** How long to wait, without progress, for the server to prepare handoffs that are not ready yet. */
   waitMs?: number | undefined
+  /** The longest one call may run, whatever the server answers. */
+  deadlineMs?: number | undefined
 }
+
+/**
+ * Why a call ended with messages left: `no_progress` (a pass migrated nothing: what is left was
+ * rejected or is served again, or the server's count is wrong), `waiting` (nothing more was
+ * prepared within `waitMs`), `deadline` (`deadlineMs` passed). A later call resumes.
+ */
+export type MigrateStop = 'no_progress' | 'waiting' | 'deadline'
 
 export type MigrateReturnType = {
   /** Messages this call made end-to-end. */
@@ -49,8 +63,10 @@ export type MigrateReturnType = {
   alreadyMigrated: number
   /** Handoffs that failed a check, left alone (the server cannot fix what it cannot forge). */
   rejected: { id: string; reason: string }[]
-  /** Relayed messages still waiting. */
+  /** Relayed messages still waiting, as the server last said. */
   remaining: number
+  /** Why it stopped before `remaining` reached 0; absent when nothing remains. */
+  stopped?: MigrateStop
 }
 
 // One page is re-encrypted and uploaded at a time: the server swaps 500 records per transaction
@@ -60,6 +76,9 @@ const PAGE = MAX_MIGRATION_BATCH
 // in each envelope; larger batches save little more and lengthen every proof.
 const SIGNED_TOGETHER = 16
 const UPLOAD_BYTES = 1024 * 1024
+// Waiting for handoffs not prepared yet: 250 ms, doubling up to 2 s (the server prepares 500 at a time).
+const FIRST_WAIT_MS = 250
+const LONGEST_WAIT_MS = 2_000
 
 type Page = { handoffs: Handoff[]; remaining: number; next: string | null }
 
@@ -70,23 +89,36 @@ type Page = { handoffs: Handoff[]; remaining: number; next: string | null }
  */
 export async function migrate(
   client: DmtpClientBase,
-  { onProgress, waitMs = 30_000 }: MigrateParameters = {},
+  { onProgress, waitMs = 30_000, deadlineMs = 600_000 }: MigrateParameters = {},
 ): Promise<MigrateReturnType> {
   const result: MigrateReturnType = { migrated: 0, alreadyMigrated: 0, rejected: [], remaining: 0 }
-  const rejected = new Set<string>()
-  const deadline = Date.now() + waitMs
+  // Handoffs handled in this call (uploaded or rejected), by message id: never handled twice.
+  const handled = new Set<string>()
+  const isNew = (handoff: Handoff) => !handled.has(handoff.original.id)
+  const deadline = Date.now() + deadlineMs
+  let waitUntil = Date.now() + waitMs
+  let backoff = FIRST_WAIT_MS
   let total: number | undefined
+  const stop = (why: MigrateStop | 'done') => {
+    if (why !== 'done') result.stopped = why
+    return result
+  }
   for (;;) {
+    if (Date.now() > deadline) return stop('deadline')
     let page = await fetchPage(client)
     result.remaining = page.remaining
     total ??= page.remaining
-    if (page.remaining === 0) break
-    if (!page.handoffs.some((handoff) => !rejected.has(handoff.original.id))) {
-      // Handoffs are still being prepared (the receiver just set up), or only rejected ones are left.
-      if (page.handoffs.length > 0 || Date.now() > deadline) break
-      await new Promise((resolve) => setTimeout(resolve, 250))
+    if (page.remaining === 0) return stop('done')
+    if (!page.handoffs.some(isNew)) {
+      // Only handoffs already handled are left, or they are still being prepared (the receiver just set up).
+      if (page.handoffs.length > 0) return stop('no_progress')
+      if (Date.now() + backoff > deadline) return stop('deadline')
+      if (Date.now() + backoff > waitUntil) return stop('waiting')
+      await new Promise((resolve) => setTimeout(resolve, backoff))
+      backoff = Math.min(backoff * 2, LONGEST_WAIT_MS)
       continue
     }
+    const before = result.migrated + result.alreadyMigrated
     // One pass over the handoffs, oldest first: each page is fetched while the one before is
     // re-encrypted, and uploaded while the next one is (the server swaps it meanwhile). The next
     // pass, from the start, finds any handoff written meanwhile.
@@ -95,19 +127,23 @@ export async function migrate(
       onProgress?.({ done: result.migrated + result.alreadyMigrated, total: total ?? 0 }),
     )
     for (;;) {
-      const following = page.handoffs.length === PAGE && page.next ? fetchPage(client, page.next) : undefined
+      const more = page.handoffs.length === PAGE && page.next !== null && Date.now() < deadline
+      const following = more ? fetchPage(client, page.next ?? undefined) : undefined
       following?.catch(() => {})
-      const fresh = page.handoffs.filter((handoff) => !rejected.has(handoff.original.id))
+      const fresh: Handoff[] = []
+      for (const handoff of page.handoffs) {
+        if (!isNew(handoff)) continue
+        handled.add(handoff.original.id)
+        fresh.push(handoff)
+      }
       await addSenders(context, fresh)
       // The whole page at once: signature checks run in the crypto threadpool, on every core.
       const made = await Promise.all(fresh.map((handoff) => migrateOne(context, handoff)))
       const unsigned: EncryptEnvelopeReturnType[] = []
       for (const [i, handoff] of fresh.entries()) {
         const encrypted = made[i] as EncryptEnvelopeReturnType | string
-        if (typeof encrypted === 'string') {
-          rejected.add(handoff.original.id)
-          result.rejected.push({ id: handoff.original.id, reason: encrypted })
-        } else unsigned.push(encrypted)
+        if (typeof encrypted === 'string') result.rejected.push({ id: handoff.original.id, reason: encrypted })
+        else unsigned.push(encrypted)
       }
       const envelopes: PairEnvelope[] = []
       for (let k = 0; k < unsigned.length; k += SIGNED_TOGETHER) {
@@ -119,11 +155,15 @@ export async function migrate(
       if (envelopes.length > 0) await uploads.add(envelopes)
       if (!following) break
       page = await following
+      // A page of nothing new: the server's cursor went round.
+      if (!page.handoffs.some(isNew)) break
     }
     await uploads.finish()
-    if (result.remaining === 0) break
+    if (result.remaining === 0) return stop('done')
+    if (result.migrated + result.alreadyMigrated === before) return stop('no_progress')
+    waitUntil = Date.now() + waitMs
+    backoff = FIRST_WAIT_MS
   }
-  return result
 }
 
 /** One page of handoffs (`GET /v1/migrations`), a whole one unless `limit` says fewer. */
@@ -166,7 +206,10 @@ async function upload(client: DmtpClientBase, envelopes: PairEnvelope[], result:
       body: { envelopes: batch },
       schema: uploadMigrationsResponseSchema,
     })
+    // Only answers about envelopes of this batch count, each once: the server's word is all there is.
+    const sent = new Set(batch.map((envelope) => envelope.id))
     for (const item of uploaded.results) {
+      if (!sent.delete(item.id)) continue
       if (item.status === 'migrated') result.migrated++
       else result.alreadyMigrated++
     }

@@ -25,6 +25,12 @@ export type SendParameters = {
    * the default), or refuse with `RecipientNotRegisteredError` (`false`).
    */
   relay?: boolean | undefined
+  /**
+   * Your id for this send (e.g. a pending bubble's): `send()` again with the same id is a retry
+   * and never stores a second copy. On this client it resends the same envelope and resolves with
+   * the first result; from another process it fails with `message_id_conflict` (already stored).
+   */
+  clientMessageId?: string | undefined
 }
 
 export type SendReturnType = PostResult
@@ -40,7 +46,7 @@ export type SendErrorType = RecipientNotRegisteredError | ServerKeyRejectedError
  */
 export async function send(
   client: DmtpClientBase,
-  { to, room, text, replyTo, mentions, relay }: SendParameters,
+  { to, room, text, replyTo, mentions, relay, clientMessageId }: SendParameters,
 ): Promise<SendReturnType> {
   if (typeof text !== 'string' || text.length === 0) throw new TypeError('"text" expected a non-empty string')
   if (text.length > MAX_TEXT_LENGTH)
@@ -48,6 +54,11 @@ export async function send(
   if ((to === undefined) === (room === undefined)) throw new TypeError('"to" or "room" expected (one of them)')
   if (mentions && mentions.length > MAX_MENTIONS)
     throw new RangeError(`"mentions" expected at most ${MAX_MENTIONS}, got ${mentions.length}`)
+  if (
+    clientMessageId !== undefined &&
+    (typeof clientMessageId !== 'string' || clientMessageId.length === 0 || clientMessageId.length > 200)
+  )
+    throw new TypeError('"clientMessageId" expected a string of 1 to 200 characters')
   const wallet = await client.getWallet()
   const receiver = to === undefined ? undefined : getAddress(to)
   if (receiver === wallet.address) throw new TypeError('"to" cannot be your own address')
@@ -57,6 +68,7 @@ export async function send(
     room,
     ref: replyTo,
     relay,
+    clientMessageId,
     content: { type: 'text', text, ...(normalized?.length ? { mentions: normalized } : {}) },
   })
 }

@@ -19,7 +19,7 @@ import { authedRequest, serverInfo } from '../_session.js'
 import type { DmtpClientBase } from '../client.js'
 import { supportsWalletEncryption } from '../wallets/resolve-wallet.js'
 import { bundleByCid } from './get-key-bundle.js'
-import { fetchPage, type MigrateParameters, migrate } from './migrate.js'
+import { fetchPage, type MigrateParameters, type MigrateStop, migrate } from './migrate.js'
 
 export type SetupParameters = {
   /** How to protect the private keys; defaults to `eth_decrypt` when the wallet supports it. */
@@ -45,8 +45,9 @@ export type SetupReturnType = {
   /**
    * Messages sent to this wallet before it set up, now end-to-end (or why not). With `error`,
    * `remaining` is what was known to wait (0 when even the listing failed): `migrate()` resumes.
+   * `stopped` says why migration ended with messages left (see `MigrateStop`).
    */
-  migration: { migrated: number; remaining: number; error?: string }
+  migration: { migrated: number; remaining: number; error?: string; stopped?: MigrateStop }
 }
 
 export type SetupErrorType = ApiError | Error
@@ -133,7 +134,10 @@ async function migrateWaiting(
         onMigrationProgress?.(progress)
       },
     })
-    return { migrated: result.migrated + result.alreadyMigrated, remaining: result.remaining }
+    const migrated = result.migrated + result.alreadyMigrated
+    return result.stopped
+      ? { migrated, remaining: result.remaining, stopped: result.stopped }
+      : { migrated, remaining: result.remaining }
   } catch (error) {
     // Interrupted (offline, server restarting): what was uploaded stays migrated; `migrate()` resumes.
     const reason = error instanceof BaseError ? error.shortMessage : error instanceof Error ? error.message : String(error)

@@ -41,6 +41,38 @@ export type AnchoringConfig = {
   keyBatchDelayMs: number
 }
 
+/** What one `/v1/stream` connection may hold and send (docs/api.md, "Limits and close codes"). */
+export type StreamLimits = {
+  /**
+   * Bytes a connection may have waiting to be sent. Past it, a live connection is closed with 1013
+   * (its client resumes from its cursor); a replay waits for the peer to take them instead.
+   */
+  bufferBytes: number
+  /** After the server closes a stream, how long the peer has to take the close frame before it is dropped. */
+  closeGraceMs: number
+  /**
+   * Frames per second a client may send on one connection, and the burst above it (a token
+   * bucket); over it: a `too_many_frames` error frame, then close 1008. Undefined: the message
+   * rate (and burst) plus room for acks and pings, so sending as fast as allowed never trips it.
+   */
+  framesPerSecond: number | undefined
+  frameBurst: number | undefined
+  /** Concurrent streams one wallet may hold open (on this instance). */
+  perWallet: number
+}
+
+/** Node HTTP server timeouts: what keeps idle and slow (slowloris) connections from piling up. */
+export type HttpTimeouts = {
+  /** From a request's first byte to the end of its headers. */
+  headersTimeoutMs: number
+  /** From a request's first byte to the end of its body. */
+  requestTimeoutMs: number
+  /** How long a kept-alive connection may wait for its next request. */
+  keepAliveTimeoutMs: number
+  /** A connection with no bytes either way for this long is closed (streams keep theirs alive with pings). */
+  idleTimeoutMs: number
+}
+
 export type ServerConfig = {
   service: {
     host: string
@@ -55,7 +87,8 @@ export type ServerConfig = {
   blockStore: BlockStoreConfig
   chain: ChainConfig
   anchoring: AnchoringConfig
-  auth: { tokenTtlSeconds: number; nonceTtlSeconds: number }
+  /** `clockSkewSeconds`: how far a sign-in message's Issued At / Not Before may be ahead of the server clock. */
+  auth: { tokenTtlSeconds: number; nonceTtlSeconds: number; clockSkewSeconds: number }
   limits: {
     /** Largest accepted request body, bytes. */
     bodyBytes: number
@@ -68,6 +101,10 @@ export type ServerConfig = {
     maxClockSkewSeconds: number
     /** How long a new stream connection may wait before its `hello` frame. */
     helloTimeoutMs: number
+    stream: StreamLimits
+    /** Concurrent TCP connections (HTTP and streams) from one IP address; 0: no limit. */
+    connectionsPerIp: number
+    http: HttpTimeouts
   }
   /** Worker threads for Ed25519 checks; 0 leaves them to libuv's threadpool; undefined: cores − 1 (1–4). */
   verifyThreads: number | undefined
@@ -148,7 +185,11 @@ export function envToConfig(env: ServerEnv, overrides: Partial<ServerEnv> = {}):
       maxCidsPerManifest: 50_000,
       keyBatchDelayMs: 500,
     },
-    auth: { tokenTtlSeconds: merged.DMTP_TOKEN_TTL_SECONDS ?? 7 * 24 * 3600, nonceTtlSeconds: 300 },
+    auth: {
+      tokenTtlSeconds: merged.DMTP_TOKEN_TTL_SECONDS ?? 7 * 24 * 3600,
+      nonceTtlSeconds: 300,
+      clockSkewSeconds: merged.DMTP_SIGN_IN_CLOCK_SKEW_SECONDS ?? 60,
+    },
     limits: {
       bodyBytes: 128 * 1024,
       requestsPerMinute: merged.DMTP_RATE_LIMIT_PER_MINUTE ?? 600,
@@ -156,6 +197,15 @@ export function envToConfig(env: ServerEnv, overrides: Partial<ServerEnv> = {}):
       messageBurst: Math.max(merged.DMTP_MESSAGE_BURST ?? 200, messagesPerSecond),
       maxClockSkewSeconds: 300,
       helloTimeoutMs: 10_000,
+      stream: {
+        bufferBytes: merged.DMTP_STREAM_BUFFER_BYTES ?? 1 << 20,
+        closeGraceMs: 2_000,
+        framesPerSecond: merged.DMTP_STREAM_FRAMES_PER_SECOND,
+        frameBurst: merged.DMTP_STREAM_FRAME_BURST,
+        perWallet: merged.DMTP_STREAMS_PER_WALLET ?? 16,
+      },
+      connectionsPerIp: merged.DMTP_CONNECTIONS_PER_IP ?? 256,
+      http: httpTimeouts(merged),
     },
     verifyThreads: merged.DMTP_VERIFY_THREADS,
     log: { level: merged.DMTP_LOG_LEVEL ?? 'info' },
@@ -165,4 +215,18 @@ export function envToConfig(env: ServerEnv, overrides: Partial<ServerEnv> = {}):
       maxPerWallet: 20,
     },
   }
+}
+
+function httpTimeouts(env: ServerEnv): HttpTimeouts {
+  const timeouts = {
+    headersTimeoutMs: env.DMTP_HTTP_HEADERS_TIMEOUT_MS ?? 10_000,
+    requestTimeoutMs: env.DMTP_HTTP_REQUEST_TIMEOUT_MS ?? 30_000,
+    keepAliveTimeoutMs: env.DMTP_HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 5_000,
+    idleTimeoutMs: env.DMTP_HTTP_IDLE_TIMEOUT_MS ?? 30_000,
+  }
+  // Node refuses a server whose headers may take longer than the whole request.
+  if (timeouts.headersTimeoutMs > timeouts.requestTimeoutMs) {
+    throw new ConfigError('DMTP_HTTP_HEADERS_TIMEOUT_MS must not exceed DMTP_HTTP_REQUEST_TIMEOUT_MS')
+  }
+  return timeouts
 }

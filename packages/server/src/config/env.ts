@@ -20,6 +20,7 @@ export const serverEnvSchema = z.object({
   DMTP_CHAIN_ID: positiveInt.optional(),
   DMTP_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   DMTP_TOKEN_TTL_SECONDS: positiveInt.optional(),
+  DMTP_SIGN_IN_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).optional(),
   DMTP_RATE_LIMIT_PER_MINUTE: positiveInt.optional(),
   DMTP_MESSAGES_PER_SECOND: positiveInt.optional(),
   DMTP_MESSAGE_BURST: positiveInt.optional(),
@@ -41,6 +42,18 @@ export const serverEnvSchema = z.object({
   DMTP_API_KEYS: z.enum(['optional', 'required']).optional(),
   /** Requests per minute of an API key created without a rate (and the most a wallet may give its own keys). */
   DMTP_API_KEY_RATE_LIMIT: positiveInt.optional(),
+  /** Bytes a stream connection may have waiting to be sent before it is closed with 1013. */
+  DMTP_STREAM_BUFFER_BYTES: positiveInt.optional(),
+  /** Frames per second (and burst) a client may send on one stream; default: the message limits plus room for acks. */
+  DMTP_STREAM_FRAMES_PER_SECOND: positiveInt.optional(),
+  DMTP_STREAM_FRAME_BURST: positiveInt.optional(),
+  DMTP_STREAMS_PER_WALLET: positiveInt.optional(),
+  /** Concurrent connections from one IP address; 0: no limit (behind a proxy every client shares its address). */
+  DMTP_CONNECTIONS_PER_IP: z.coerce.number().int().min(0).optional(),
+  DMTP_HTTP_HEADERS_TIMEOUT_MS: positiveInt.optional(),
+  DMTP_HTTP_REQUEST_TIMEOUT_MS: positiveInt.optional(),
+  DMTP_HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt.optional(),
+  DMTP_HTTP_IDLE_TIMEOUT_MS: positiveInt.optional(),
 })
 
 export type ServerEnv = z.infer<typeof serverEnvSchema>

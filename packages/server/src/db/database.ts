@@ -3,7 +3,9 @@
  * with the same queries and migrations. Code may branch on the dialect only in this folder.
  *
  * `transaction(fn)` gives `fn` a transaction plus `onCommit(hook)`: side effects that must not
- * happen unless the data is durable (publishing to inboxes, answering a send) go there.
+ * happen unless the data is durable (publishing to inboxes, answering a send) go there. On SQLite,
+ * a transaction that fails for want of space throws a `StorageFullError` and marks `storage` full
+ * (storage-monitor.ts); the WAL is kept small by `SqliteCheckpointer`.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -22,7 +24,8 @@ import {
 import pg from 'pg'
 import { type Dialect, migrationProvider } from './migrations/index.js'
 import type { DatabaseSchema } from './schema/index.js'
-import { SqliteCheckpointer } from './sqlite-checkpointer.js'
+import { SqliteCheckpointer, WAL_TRUNCATE_BYTES } from './sqlite-checkpointer.js'
+import { asStorageError, StorageMonitor } from './storage-monitor.js'
 
 export type { Dialect }
 export type Db = Kysely<DatabaseSchema>
@@ -73,6 +76,32 @@ function cachingStatements(sqlite: SqliteDatabase.Database) {
 
 type StatementCache = ReturnType<typeof cachingStatements>
 
+/** What Kysely's ROLLBACK runs when SQLite has already rolled the transaction back itself. */
+const NO_OP_STATEMENT = {
+  reader: false,
+  all: () => [],
+  run: () => ({ changes: 0, lastInsertRowid: 0 }),
+  iterate: () => [][Symbol.iterator](),
+}
+
+/**
+ * The connection as Kysely sees it. After SQLITE_FULL (or an I/O error) SQLite may roll the
+ * transaction back on its own; Kysely's ROLLBACK would then fail with "cannot rollback - no
+ * transaction is active" and hide the real error, so that ROLLBACK does nothing instead.
+ * Transactions begin IMMEDIATE: they take the write lock first, so meeting the checkpointer's
+ * TRUNCATE they wait in the busy handler; a deferred one that reads and then writes would get
+ * SQLITE_BUSY at once instead (a read lock cannot be upgraded while another holds the writer).
+ */
+function kyselyConnection(sqlite: SqliteDatabase.Database, statements: StatementCache) {
+  return {
+    close: statements.close,
+    prepare: (text: string) => {
+      if (text === 'begin') return statements.prepare('begin immediate')
+      return text === 'rollback' && !sqlite.inTransaction ? NO_OP_STATEMENT : statements.prepare(text)
+    },
+  }
+}
+
 const PG_ROWS_PER_INSERT = 500
 
 export class Database {
@@ -82,6 +111,8 @@ export class Database {
     private readonly sqliteStatements?: StatementCache,
     private readonly checkpointer?: SqliteCheckpointer,
     private readonly postgresSchema?: string,
+    /** Whether the server can write (SQLite only: PostgreSQL's disk is its own server's). */
+    readonly storage?: StorageMonitor,
   ) {}
 
   /** Opens (creating if needed) an SQLite file in WAL mode. */
@@ -98,13 +129,21 @@ export class Database {
     sqlite.pragma('secure_delete = ON')
     // Checkpoints run in a worker thread (sqlite-checkpointer.ts), never inside our commits.
     sqlite.pragma('wal_autocheckpoint = 0')
+    // Whenever the WAL restarts from its beginning, SQLite truncates the file to this size.
+    sqlite.pragma(`journal_size_limit = ${WAL_TRUNCATE_BYTES}`)
     const statements = cachingStatements(sqlite)
-    return new Database(
-      new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: statements }) }),
-      'sqlite',
-      statements,
-      SqliteCheckpointer.start(file),
-    )
+    const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: kyselyConnection(sqlite, statements) }) })
+    const storage = new StorageMonitor(path.dirname(file))
+    const checkpointer = SqliteCheckpointer.start(file, {
+      // Not behind Kysely's connection mutex: code that holds the connection (a transaction)
+      // while it waits on other work would deadlock against it. Writers meet the TRUNCATE in
+      // SQLite's busy handler instead, for the few milliseconds it takes.
+      exclusive: (fn) => fn(),
+      onError: (error) => {
+        if (!storage.failed(error)) process.emitWarning(`SQLite checkpoint failed: ${error.code} ${error.message}`)
+      },
+    })
+    return new Database(db, 'sqlite', statements, checkpointer, undefined, storage)
   }
 
   /** Connects to PostgreSQL, creating `schema` if missing and using it as the search path. */
@@ -167,15 +206,22 @@ export class Database {
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const hooks: (() => void)[] = []
-    const result = await this.db.transaction().execute((db) =>
-      fn({
-        db,
-        dialect: this.dialect,
-        onCommit: (hook) => hooks.push(hook),
-        insertMany: (table, rows) => this.insertMany(db, table, rows),
-        updateEach: (table, items) => this.updateEach(db, table, items),
-      }),
-    )
+    let result: T
+    try {
+      result = await this.db.transaction().execute((db) =>
+        fn({
+          db,
+          dialect: this.dialect,
+          onCommit: (hook) => hooks.push(hook),
+          insertMany: (table, rows) => this.insertMany(db, table, rows),
+          updateEach: (table, items) => this.updateEach(db, table, items),
+        }),
+      )
+    } catch (error) {
+      this.storage?.failed(error)
+      throw asStorageError(error)
+    }
+    this.checkpointer?.noteWrite()
     for (const hook of hooks) hook()
     return result
   }
@@ -251,8 +297,10 @@ export class Database {
   }
 
   async destroy(): Promise<void> {
-    await this.db.destroy()
+    // The checkpointer first: a truncation in progress holds the connection until it is done.
     await this.checkpointer?.stop()
+    await this.db.destroy()
+    this.storage?.destroy()
   }
 }
 

@@ -1,6 +1,7 @@
 /** Every route module, registered by hand and in order. */
 import type { FastifyInstance } from 'fastify'
 import type { AppContext } from '../context.js'
+import { jsonBodyPlugin } from '../plugins.js'
 import { streamRoutes } from '../ws/index.js'
 import { anchoringRoutes } from './anchoring/index.js'
 import { apiKeyRoutes } from './api-keys/index.js'
@@ -13,6 +14,8 @@ import { migrationRoutes } from './migrations/index.js'
 import { roomRoutes } from './rooms/index.js'
 
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // Every JSON body below goes through the strict parser (UTF-8 only, charset checked).
+  await app.register(jsonBodyPlugin)
   await app.register(healthRoutes, { ctx })
   await app.register(authRoutes, { ctx })
   await app.register(apiKeyRoutes, { ctx })

@@ -10,11 +10,13 @@
  * the connection read the missing range from the database first (the broker only wakes; the
  * database is the truth). Nothing is delivered twice.
  *
- * Sends (`send` frames) are answered with `sent` once durable. A consumer that cannot keep up is
- * disconnected with 1013; it reconnects and resumes from its cursor, losing nothing.
+ * Sends (`send` frames) are answered with `sent` once durable. What a connection holds is bounded
+ * (`limits.stream`): a consumer that cannot keep up is disconnected with 1013 rather than queued
+ * for (`stream-writer.ts`); it reconnects and resumes from its cursor, losing nothing. A client
+ * sending frames faster than its bucket allows, or a wallet opening more streams than allowed, is
+ * told so in an error frame and closed with 1008.
  */
 
-import type { Socket } from 'node:net'
 import { type ClientFrame, clientFrameSchema } from '@dmtp/protocol'
 import type { WebSocket } from 'ws'
 import type { AppContext } from '../context.js'
@@ -27,21 +29,28 @@ import {
   type RoomStreamEvent,
   roomChannel,
 } from '../ports/pub-sub/channels.js'
-import { listRoomRecords } from '../services/messages/reader.js'
+import { listRoomRecords, type StreamEntry } from '../services/messages/reader.js'
 import { type RoomRow, roomRecordJson, streamFrame } from '../services/messages/records.js'
+import { FrameBucket, type WalletStreams } from './stream-limits.js'
+import { StreamWriter } from './stream-writer.js'
 
 export const CLOSE = {
   normal: 1000,
   goingAway: 1001,
+  policyViolation: 1008,
   tryAgainLater: 1013,
   badHello: 4400,
   unauthorized: 4401,
   helloTimeout: 4408,
 } as const
 
+/**
+ * Replay pages, in rows: a page that fills the peer's buffer before its end is dropped and read
+ * again later, and the next page is cut to what was sent of it; a page sent whole doubles the next.
+ */
 const PAGE = 500
-const HIGH_WATER = 1 << 20
-const DISCONNECT_WATER = 16 << 20
+const FIRST_PAGE = 64
+const MIN_PAGE = 16
 const REAUTH_MS = 30_000
 const HEARTBEAT_MS = 30_000
 
@@ -59,15 +68,23 @@ export class StreamConnection {
   private unsubscribe: (() => void) | undefined
   /** Rooms whose missing positions are being read from the database, and what queued behind. */
   private readonly filling = new Map<string, RoomStreamEvent[]>()
+  /** Frame bytes of the live events waiting in `pending` and `filling`. */
+  private heldBytes = 0
+  /** Whether this connection counts towards its wallet's streams. */
+  private counted = false
   private ackTimer: NodeJS.Timeout | undefined
   private ackCursor = 0
-  private corked = false
   private readonly timers: NodeJS.Timeout[] = []
+  private readonly writer: StreamWriter
+  private readonly frames: FrameBucket
 
   constructor(
     private readonly ctx: AppContext,
     private readonly socket: WebSocket,
+    private readonly streams: WalletStreams,
   ) {
+    this.writer = new StreamWriter(socket, ctx.config.limits.stream, () => this.slowConsumer())
+    this.frames = FrameBucket.fromConfig(ctx.config)
     this.timers.push(
       setTimeout(() => this.state === 'hello' && this.close(CLOSE.helloTimeout, 'no hello'), ctx.config.limits.helloTimeoutMs),
     )
@@ -89,6 +106,12 @@ export class StreamConnection {
   }
 
   private onMessage(raw: string): void {
+    if (this.state === 'closed') return
+    if (!this.frames.take()) {
+      this.sendError(new HttpError({ code: 'too_many_frames', message: 'Too many frames on this stream; slow down.' }))
+      this.close(CLOSE.policyViolation, 'too many frames')
+      return
+    }
     let frame: ClientFrame
     try {
       const parsed = clientFrameSchema.safeParse(JSON.parse(raw))
@@ -139,6 +162,18 @@ export class StreamConnection {
       this.sendError(toHttpError(error))
       return this.close(CLOSE.unauthorized, 'unauthorized')
     }
+    // The peer may have left while the token was checked: nothing may be subscribed for it then.
+    if (this.state === 'closed') return
+    if (!this.streams.acquire(this.address)) {
+      this.sendError(
+        new HttpError({
+          code: 'too_many_streams',
+          message: `This wallet has ${this.ctx.config.limits.stream.perWallet} streams open already; close one first.`,
+        }),
+      )
+      return this.close(CLOSE.policyViolation, 'too many streams')
+    }
+    this.counted = true
     this.timers.push(setInterval(() => void this.reauthenticate(), REAUTH_MS))
     this.state = 'replaying'
     const { pubSub, database } = this.ctx
@@ -168,23 +203,49 @@ export class StreamConnection {
     await this.replay(from)
   }
 
+  /**
+   * History is read from the database, so a replay waits for its peer instead of closing it, and
+   * holds nothing while it waits (what was not sent of a page is read again); but a peer that
+   * takes nothing for long is a slow consumer like any other.
+   */
   private async replay(from: number): Promise<void> {
     let after = from
+    let limit = FIRST_PAGE
     for (;;) {
-      const page = await this.ctx.messages.streamPage(this.address, after, PAGE)
-      for (const entry of page) {
-        this.deliver(entry.roomId, entry.seq, streamFrame(entry.pos, entry.recordJson))
-        after = entry.pos
+      // The page is referenced only inside sendPage, so it is garbage while this waits.
+      const { sent, rows, last } = this.sendPage(await this.ctx.messages.streamPage(this.address, after, limit))
+      after = last ?? after
+      if (this.state === 'closed') return
+      if (sent === rows) {
+        if (rows < limit) break
+        limit = Math.min(PAGE, limit * 2)
+      } else {
+        limit = Math.max(MIN_PAGE, sent)
+        if (!(await this.writer.drained())) return this.slowConsumer()
       }
-      if (page.length < PAGE || this.state === 'closed') break
-      await this.drained()
     }
-    if (this.state === 'closed') return
     this.state = 'live'
-    for (const event of this.pending.splice(0)) this.onRoomEvent(event)
+    for (const event of this.pending.splice(0)) {
+      this.heldBytes -= event.frame.length
+      this.onRoomEvent(event)
+    }
     this.write(JSON.stringify({ type: 'caught_up', cursor: after }))
     const pending = await this.ctx.migrations.pending(this.address)
     if (pending > 0) this.write(JSON.stringify({ type: 'migrations', pending }))
+  }
+
+  /** Sends a replay page until the peer's backlog reaches half its buffer; `last`: the position sent last. */
+  private sendPage(page: StreamEntry[]): { sent: number; rows: number; last: number | undefined } {
+    const half = this.ctx.config.limits.stream.bufferBytes / 2
+    let sent = 0
+    let last: number | undefined
+    for (const entry of page) {
+      if (this.state === 'closed' || this.writer.backlog > half) break
+      this.deliver(entry.roomId, entry.seq, streamFrame(entry.pos, entry.recordJson))
+      last = entry.pos
+      sent++
+    }
+    return { sent, rows: page.length, last }
   }
 
   private addRoom(roomId: string): void {
@@ -211,7 +272,7 @@ export class StreamConnection {
 
   private onRoomEvent(event: RoomStreamEvent): void {
     if (this.state !== 'live') {
-      if (this.state === 'replaying') this.pending.push(event)
+      if (this.state === 'replaying') this.hold(this.pending, event)
       return
     }
     const last = this.lastSeq.get(event.roomId)
@@ -219,7 +280,10 @@ export class StreamConnection {
     if (last === undefined && !this.rooms.has(event.roomId)) return
     if (this.filling.size > 0) {
       const queued = this.filling.get(event.roomId)
-      if (queued) return void queued.push(event)
+      if (queued) {
+        this.hold(queued, event)
+        return
+      }
     }
     if (last !== undefined && event.seq > last + 1) return void this.fill(event.roomId, last, event)
     if (last !== undefined && event.seq <= last) return
@@ -227,12 +291,29 @@ export class StreamConnection {
     // Every member's socket sends the same frame: it is encoded once, by the first of them.
     event.bytes ??= Buffer.from(event.frame)
     this.write(event.bytes)
-    if (this.socket.bufferedAmount > DISCONNECT_WATER) this.close(CLOSE.tryAgainLater, 'slow consumer: reconnect and resume')
+  }
+
+  /** Keeps a live event for later, unless this connection would then hold more than its buffer allows. */
+  private hold(queue: RoomStreamEvent[], event: RoomStreamEvent): void {
+    this.heldBytes += event.frame.length
+    if (this.heldBytes > this.ctx.config.limits.stream.bufferBytes) {
+      this.slowConsumer()
+      return
+    }
+    queue.push(event)
+  }
+
+  /** The database has everything this connection owes: it is closed, and its client resumes from its cursor. */
+  private slowConsumer(): void {
+    if (this.state === 'closed') return
+    this.ctx.logger.info({ buffered: this.socket.bufferedAmount, held: this.heldBytes }, 'stream closed: slow consumer')
+    this.close(CLOSE.tryAgainLater, 'slow consumer: reconnect and resume')
   }
 
   /** Reads a room's positions after `last` that the broker did not bring, then what waited. */
   private async fill(roomId: string, last: number, event: RoomStreamEvent): Promise<void> {
     const queued = [event]
+    this.heldBytes += event.frame.length
     this.filling.set(roomId, queued)
     try {
       const rows = await listRoomRecords(this.ctx.database.db, {
@@ -248,7 +329,11 @@ export class StreamConnection {
     } finally {
       this.filling.delete(roomId)
     }
-    for (const next of queued) this.onRoomEvent(next)
+    if (this.state === 'closed') return
+    for (const next of queued) {
+      this.heldBytes -= next.frame.length
+      this.onRoomEvent(next)
+    }
   }
 
   private deliver(roomId: string, seq: number, frame: string): void {
@@ -256,7 +341,6 @@ export class StreamConnection {
     if (last !== undefined && seq <= last) return
     this.lastSeq.set(roomId, seq)
     this.write(frame)
-    if (this.socket.bufferedAmount > DISCONNECT_WATER) this.close(CLOSE.tryAgainLater, 'slow consumer: reconnect and resume')
   }
 
   private async send(ref: string, frame: Extract<ClientFrame, { type: 'send' }>): Promise<void> {
@@ -294,12 +378,6 @@ export class StreamConnection {
     }
   }
 
-  private async drained(): Promise<void> {
-    while (this.socket.bufferedAmount > HIGH_WATER && this.state !== 'closed') {
-      await new Promise((resolve) => setTimeout(resolve, 5))
-    }
-  }
-
   private sendError(error: HttpError, ref?: string): void {
     this.write(
       JSON.stringify({ type: 'error', ...(ref ? { ref } : {}), error: { code: error.code, message: error.shortMessage } }),
@@ -307,38 +385,24 @@ export class StreamConnection {
   }
 
   private write(text: string | Buffer): void {
-    if (this.state === 'closed' || this.socket.readyState !== this.socket.OPEN) return
-    this.corkUntilNextTick()
-    // Bytes of a text frame (JSON): sent as text, not binary.
-    this.socket.send(text, { binary: false })
-  }
-
-  /**
-   * One commit delivers many frames to the same socket (acks, own echoes, messages); corking the
-   * TCP socket until the next tick sends them in one writev instead of one syscall each.
-   */
-  private corkUntilNextTick(): void {
-    if (this.corked) return
-    // `_socket` is ws's underlying net.Socket (an internal, stable across ws 8).
-    const tcp = (this.socket as unknown as { _socket?: Socket })._socket
-    if (!tcp) return
-    this.corked = true
-    tcp.cork()
-    process.nextTick(() => {
-      this.corked = false
-      tcp.uncork()
-    })
+    if (this.state !== 'closed') this.writer.write(text)
   }
 
   close(code: number, reason: string): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.close(code, reason)
+    this.writer.close(code, reason)
     this.dispose()
   }
 
+  /** Lets go of everything held for this connection at once (its socket's buffers go with the socket). */
   private dispose(): void {
     if (this.state === 'closed') return
     this.state = 'closed'
     this.unsubscribe?.()
+    this.pending.length = 0
+    this.filling.clear()
+    this.lastSeq.clear()
+    this.heldBytes = 0
+    if (this.counted) this.streams.release(this.address)
     for (const timer of this.timers) clearTimeout(timer)
     if (this.ackTimer) {
       clearTimeout(this.ackTimer)

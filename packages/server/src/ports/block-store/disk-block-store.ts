@@ -6,12 +6,15 @@
  * A file can still rot or be edited by hand: `get` re-hashes what it reads and treats bytes that
  * no longer match their CID as missing, and `put` then writes the block again (it only skips a
  * block whose file is intact).
+ *
+ * A write that fails for want of space removes its temporary file and throws a `StorageFullError`.
  */
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { blockMatchesCid } from '@dmtp/protocol'
 import { nodeCryptoBackend } from '@dmtp/protocol/node'
+import { asStorageError } from '../../db/storage-monitor.js'
 import type { Block, BlockStore } from './types.js'
 
 export class DiskBlockStore implements BlockStore {
@@ -31,19 +34,27 @@ export class DiskBlockStore implements BlockStore {
   async put(blocks: Block[]): Promise<void> {
     // File operations run in libuv's threadpool: a few dozen blocks at a time keep it busy.
     for (let i = 0; i < blocks.length; i += IO_CONCURRENCY) {
-      await Promise.all(blocks.slice(i, i + IO_CONCURRENCY).map((block) => this.putOne(block)))
+      // Settled, not all: on a failure, the other writes finish (or clean up) before put rejects.
+      const results = await Promise.allSettled(blocks.slice(i, i + IO_CONCURRENCY).map((block) => this.putOne(block)))
+      const failed = results.find((result) => result.status === 'rejected')
+      if (failed) throw failed.reason
     }
   }
 
   private async putOne({ cid, bytes }: Block): Promise<void> {
     const file = this.file(cid)
-    if (await exists(file)) {
-      if (await this.has(cid)) return
-    } else await this.ensureShard(path.dirname(file))
     // Unique, so two puts of the same block at once cannot rename each other's file away.
     const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`
-    await fs.writeFile(temporary, bytes)
-    await fs.rename(temporary, file)
+    try {
+      if (await exists(file)) {
+        if (await this.has(cid)) return
+      } else await this.ensureShard(path.dirname(file))
+      await fs.writeFile(temporary, bytes)
+      await fs.rename(temporary, file)
+    } catch (error) {
+      await fs.rm(temporary, { force: true }).catch(() => {})
+      throw asStorageError(error)
+    }
   }
 
   /** Creates a shard directory once per process (there are at most 32 × 32 of them). */

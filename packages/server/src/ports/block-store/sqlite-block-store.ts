@@ -8,11 +8,16 @@
  * CID), rows are the server's state. `secure_delete` overwrites deleted blocks, so a relayed
  * envelope the server could read is gone from the file once migrated (pattern β). `get` re-hashes
  * what it reads and treats bytes that no longer match their CID as missing; `put` overwrites them.
+ *
+ * Writes run one at a time (`exclusive`), so the checkpointer can truncate the WAL between them
+ * without blocking a write on the event loop. A write that fails for want of space throws a
+ * `StorageFullError` (the jobs that write blocks retry later).
  */
 import { blockMatchesCid } from '@dmtp/protocol'
 import { nodeCryptoBackend } from '@dmtp/protocol/node'
 import Database from 'better-sqlite3'
-import { SqliteCheckpointer } from '../../db/sqlite-checkpointer.js'
+import { SqliteCheckpointer, WAL_TRUNCATE_BYTES } from '../../db/sqlite-checkpointer.js'
+import { asStorageError, isStorageFull } from '../../db/storage-monitor.js'
 import type { Block, BlockStore } from './types.js'
 
 export class SqliteBlockStore implements BlockStore {
@@ -21,10 +26,13 @@ export class SqliteBlockStore implements BlockStore {
   private readonly remove
   private readonly putAll
   private readonly deleteAll
+  private readonly checkpointer: SqliteCheckpointer
+  /** The last write (or checkpoint) queued: each next one waits for it. */
+  private idle: Promise<unknown> = Promise.resolve()
 
   private constructor(
     private readonly sqlite: Database.Database,
-    private readonly checkpointer: SqliteCheckpointer,
+    path: string,
   ) {
     this.insert = sqlite.prepare('insert or replace into blocks (cid, bytes) values (?, ?)')
     this.select = sqlite.prepare('select bytes from blocks where cid = ?').pluck()
@@ -35,6 +43,19 @@ export class SqliteBlockStore implements BlockStore {
     this.deleteAll = sqlite.transaction((cids: string[]) => {
       for (const cid of cids) this.remove.run(cid)
     })
+    this.checkpointer = SqliteCheckpointer.start(path, {
+      exclusive: (fn) => this.exclusive(fn),
+      // A full disk is reported by the writes that fail; anything else is worth a warning.
+      onError: (error) => {
+        if (!isStorageFull(error)) process.emitWarning(`Block store checkpoint failed: ${error.code} ${error.message}`)
+      },
+    })
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.idle.then(fn)
+    this.idle = run.catch(() => {})
+    return run
   }
 
   static async create({ path }: { path: string }): Promise<SqliteBlockStore> {
@@ -46,12 +67,21 @@ export class SqliteBlockStore implements BlockStore {
     // A sync writes megabytes of blocks at once: an automatic checkpoint inside that commit would
     // copy and fsync them on the event loop. A worker checkpoints instead, as for the database.
     sqlite.pragma('wal_autocheckpoint = 0')
+    sqlite.pragma(`journal_size_limit = ${WAL_TRUNCATE_BYTES}`)
     sqlite.exec('create table if not exists blocks (cid text primary key, bytes blob not null) without rowid')
-    return new SqliteBlockStore(sqlite, SqliteCheckpointer.start(path))
+    return new SqliteBlockStore(sqlite, path)
   }
 
   async put(blocks: Block[]): Promise<void> {
-    this.putAll(blocks.map(({ cid, bytes }) => ({ cid, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) })))
+    const rows = blocks.map(({ cid, bytes }) => ({ cid, bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) }))
+    await this.exclusive(async () => {
+      try {
+        this.putAll(rows)
+      } catch (error) {
+        throw asStorageError(error)
+      }
+      this.checkpointer.noteWrite()
+    })
   }
 
   async get(cid: string): Promise<Uint8Array | undefined> {
@@ -66,13 +96,20 @@ export class SqliteBlockStore implements BlockStore {
   }
 
   async delete(cids: string[]): Promise<void> {
-    this.deleteAll(cids)
-    // The WAL still holds the pages as they were before the delete: fold it in and truncate it.
-    this.sqlite.pragma('wal_checkpoint(TRUNCATE)')
+    await this.exclusive(async () => {
+      try {
+        this.deleteAll(cids)
+        // The WAL still holds the pages as they were before the delete: fold it in and truncate it.
+        await this.checkpointer.truncate()
+      } catch (error) {
+        throw asStorageError(error)
+      }
+    })
   }
 
   async destroy(): Promise<void> {
     if (!this.sqlite.open) return
+    await this.idle
     await this.checkpointer.stop()
     this.sqlite.close()
   }

@@ -4,9 +4,14 @@
  * dumped to a file in the data dir (`--state … --state-interval 5`), so the contract and every
  * anchor survive restarts.
  *
- * A server killed with SIGKILL cannot stop its child; anvil then keeps running and dumping state.
- * The next start finds it by its pid file and stops it cleanly (it dumps on exit) before starting
- * a new one, so nothing written to the chain is lost.
+ * Anvil has no check of its parent, so it runs under a watchdog (POSIX `sh`): the shell starts
+ * anvil and a reader of its stdin, a pipe whose other end only this process holds. However this
+ * process ends, SIGKILL included, the kernel closes that end; the reader sees end of file and stops
+ * anvil with SIGTERM, which dumps its state on the way out. The shell leads its own process group,
+ * so anvil, the reader and the shell can be signalled together, and a terminal's Ctrl-C reaches
+ * the server, which stops anvil itself. A start still finds a previous group by its pid file (a
+ * watchdog still waiting for anvil's dump) and waits for it to end, so the port and the state file
+ * are free and nothing written to the chain is lost. Windows has no `sh`: anvil runs unwatched.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -39,6 +44,11 @@ export function anvilBinary(): string {
   return path.join(path.dirname(manifest), 'bin', process.platform === 'win32' ? 'anvil.exe' : 'anvil')
 }
 
+// `sh -c WATCHDOG anvil <binary> <args…>`: fd 3 keeps the pipe for the reader; anvil reads nothing.
+const WATCHDOG =
+  'exec 3<&0; "$@" </dev/null & anvil=$!; (cat <&3 >/dev/null; kill -TERM "$anvil" 2>/dev/null) & exec 3<&-; wait "$anvil"'
+const WATCHED = process.platform !== 'win32'
+
 export class AnvilProcess {
   private constructor(
     private readonly child: ChildProcess,
@@ -51,22 +61,23 @@ export class AnvilProcess {
     fs.mkdirSync(dir, { recursive: true })
     const pidFile = path.join(dir, 'anvil.pid')
     await stopOrphan(pidFile)
-    const child = spawn(
-      anvilBinary(),
-      [
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--chain-id',
-        String(chainId),
-        '--state',
-        path.join(dir, 'chain.json'),
-        '--state-interval',
-        String(stateInterval),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    )
+    const args = [
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--chain-id',
+      String(chainId),
+      '--state',
+      path.join(dir, 'chain.json'),
+      '--state-interval',
+      String(stateInterval),
+    ]
+    const child = WATCHED
+      ? spawn('/bin/sh', ['-c', WATCHDOG, 'anvil', anvilBinary(), ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+      : spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    // Once anvil is gone, the reader need not wait for this process to end.
+    child.once('exit', () => child.stdin?.destroy())
     const rpcUrl = await new Promise<string>((resolve, reject) => {
       let output = ''
       const onData = (chunk: Buffer) => {
@@ -88,18 +99,42 @@ export class AnvilProcess {
     return new AnvilProcess(child, rpcUrl, pidFile)
   }
 
-  /** Stops anvil; it writes its state file on the way out. */
+  /** Stops anvil; it writes its state file on the way out. Resolves once it has exited. */
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       const exited = new Promise((resolve) => this.child.once('exit', resolve))
-      this.child.kill('SIGTERM')
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))])
-      if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL')
+      // Closing the watchdog's pipe is what a dying server does: the watchdog stops anvil.
+      if (WATCHED) this.child.stdin?.destroy()
+      else this.child.kill('SIGTERM')
+      const stopped = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)])
+      if (!stopped) {
+        if (WATCHED && this.child.pid) signalGroup(this.child.pid, 'SIGKILL')
+        else this.child.kill('SIGKILL')
+        await exited
+      }
     }
     fs.rmSync(this.pidFile, { force: true })
   }
 }
 
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function signalGroup(leader: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-leader, signal)
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Stops what a previous start left running. The pid file names the watchdog, which leads a
+ * process group: while any of the group lives (anvil dumping its state), its id cannot be reused,
+ * so a live group with a dead or anvil-running leader is the old one. An older release wrote
+ * anvil's own pid, not a group: that is stopped alone.
+ */
 async function stopOrphan(pidFile: string): Promise<void> {
   let pid: number
   try {
@@ -107,12 +142,17 @@ async function stopOrphan(pidFile: string): Promise<void> {
   } catch {
     return
   }
-  if (!Number.isInteger(pid) || pid <= 0 || !isAnvil(pid)) return
-  process.kill(pid, 'SIGTERM')
-  for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL')
+  if (!Number.isInteger(pid) || pid <= 0) return
+  const group = isAlive(-pid) && (!isAlive(pid) || isAnvil(pid))
+  if (!group && !isAnvil(pid)) return
+  const target = group ? -pid : pid
+  process.kill(target, 'SIGTERM')
+  for (let i = 0; i < 100 && isAlive(target); i++) await sleep(50)
+  if (isAlive(target)) process.kill(target, 'SIGKILL')
+  for (let i = 0; i < 40 && isAlive(target); i++) await sleep(50)
 }
 
+/** Whether process `pid` (or, negative, any process of group `-pid`) exists. */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)

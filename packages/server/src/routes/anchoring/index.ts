@@ -1,3 +1,7 @@
+/**
+ * Where a message or key bundle stands in anchoring. A server without a chain anchors nothing:
+ * it answers `chain_unavailable` rather than `pending` for ever.
+ */
 import { type AnchorInfo, anchorResponseSchema, keyByCidParamsSchema } from '@dmtp/protocol'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { AppContext } from '../../context.js'
@@ -16,6 +20,12 @@ export const anchoringRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       },
     },
     async (request): Promise<AnchorInfo> => {
+      if (!ctx.chain) {
+        throw new HttpError({
+          code: 'chain_unavailable',
+          message: 'This server does not anchor on a chain: nothing it stores is anchored.',
+        })
+      }
       const row = await findAnchorOf(ctx.database.db, request.params.cid)
       if (!row) throw new HttpError({ code: 'not_found', message: 'No message or key bundle with this CID.' })
       const manifest =

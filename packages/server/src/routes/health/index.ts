@@ -7,10 +7,21 @@ const startedAt = Date.now()
 export const healthRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get(
     '/health',
-    { schema: { tags: ['server'], summary: 'Liveness and database reachability', response: { 200: healthResponseSchema } } },
-    async () => {
+    {
+      schema: {
+        tags: ['server'],
+        summary: 'Liveness, database reachability and whether the server can write',
+        response: { 200: healthResponseSchema, 503: healthResponseSchema },
+      },
+    },
+    async (_request, reply) => {
       await ctx.database.ping()
-      return { status: 'ok' as const, version, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }
+      const storage = ctx.database.storage
+      // A write that failed for want of space, or a disk with (almost) nothing left on it.
+      const full = storage !== undefined && (storage.full || (await storage.nearlyFull()))
+      const uptimeSeconds = Math.round((Date.now() - startedAt) / 1000)
+      if (full) return reply.code(503).send({ status: 'degraded' as const, storage: 'full' as const, version, uptimeSeconds })
+      return { status: 'ok' as const, storage: 'ok' as const, version, uptimeSeconds }
     },
   )
 

@@ -8,6 +8,7 @@ import {
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { AppContext } from '../../context.js'
+import { HttpError } from '../../errors.js'
 import { sessionAddress } from '../../plugins.js'
 
 export const messageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -52,7 +53,9 @@ export const messageRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
     },
     async (request) => {
       const address = sessionAddress(request)
-      await ctx.messages.ack(address, request.body.cursor)
+      if (!(await ctx.messages.ack(address, request.body.cursor))) {
+        throw new HttpError({ code: 'position_out_of_range', message: 'The cursor is beyond the newest stream position.' })
+      }
       return { acked: (await ctx.messages.streamState(address)).acked }
     },
   )

@@ -1,11 +1,13 @@
 /**
- * Sign-in (EIP-4361) and session tokens. A nonce is single-use and expires; consuming it is one
- * conditional UPDATE, so a replayed message loses the race even across instances. Tokens are 256
- * random bits; only their SHA-256 is stored. Lookups are cached briefly; revocation clears the
- * local cache at once (other instances within `CACHE_MS`).
+ * Sign-in (EIP-4361) and session tokens. Every field of a message is checked against this
+ * server's own configuration (domain, URI origin, chain, times with a small clock skew), so a
+ * message signed for another server cannot be relayed here. A nonce is single-use and expires;
+ * consuming it is one conditional UPDATE, so a replayed message loses the race even across
+ * instances. Tokens are 256 random bits; only their SHA-256 is stored. Lookups are cached briefly;
+ * revocation clears the local cache at once (other instances within `CACHE_MS`).
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { type SignInFields, SignInVerificationError, verifySignIn } from '@dmtp/protocol'
+import { type ErrorCode, type SignInFailure, type SignInFields, SignInVerificationError, verifySignIn } from '@dmtp/protocol'
 import type { ServerConfig } from '../../config/config.js'
 import type { Database } from '../../db/database.js'
 import { HttpError } from '../../errors.js'
@@ -18,14 +20,18 @@ export type Session = { address: string; expiresAt: number }
 const CACHE_MS = 10_000
 const TOKEN_PREFIX = 'dmtp_'
 
-const failureCodes = {
+const failureCodes: Record<SignInFailure, ErrorCode> = {
   malformed: 'invalid_siwe_message',
-  domain_mismatch: 'invalid_siwe_message',
+  domain_mismatch: 'siwe_domain_mismatch',
+  uri_mismatch: 'siwe_uri_mismatch',
+  chain_mismatch: 'siwe_chain_mismatch',
   nonce_mismatch: 'nonce_invalid',
   expired: 'siwe_expired',
-  not_yet_valid: 'siwe_expired',
+  not_yet_valid: 'siwe_not_yet_valid',
+  issued_in_future: 'siwe_issued_in_future',
+  issued_too_long_ago: 'siwe_issued_too_long_ago',
   invalid_signature: 'invalid_signature',
-} as const
+}
 
 export type AuthServiceDeps = {
   database: Database
@@ -54,17 +60,25 @@ export class AuthService {
 
   async signIn({ message, signature }: { message: string; signature: string }) {
     const now = this.deps.clock.now()
+    const { identity, config } = this.deps
     let fields: SignInFields
     try {
-      fields = await verifySignIn({ message, signature, domain: this.deps.identity.domain, time: now })
+      fields = await verifySignIn({
+        message,
+        signature,
+        domain: identity.domain,
+        origin: identity.url,
+        chainId: identity.chainId,
+        time: now,
+        clockSkewMs: config.clockSkewSeconds * 1000,
+        // The message is signed after its nonce was issued, so it is at most a nonce lifetime old (plus skew).
+        maxAgeMs: (config.nonceTtlSeconds + config.clockSkewSeconds) * 1000,
+      })
     } catch (error) {
       if (error instanceof SignInVerificationError) {
-        throw new HttpError({ code: failureCodes[error.failure], message: error.shortMessage })
+        throw new HttpError({ code: failureCodes[error.failure], message: refusal(error, identity) })
       }
       throw error
-    }
-    if (fields.chainId !== this.deps.identity.chainId) {
-      throw new HttpError({ code: 'invalid_siwe_message', message: `Sign in on chain ${this.deps.identity.chainId}.` })
     }
     if (!(await new AuthTransactor(this.deps.database.db).consumeNonce(fields.nonce, now.toISOString()))) {
       throw new HttpError({ code: 'nonce_invalid', message: 'The sign-in nonce is unknown, expired or already used.' })
@@ -108,6 +122,20 @@ export class AuthService {
     const tokenHash = hashToken(token)
     this.cache.delete(tokenHash)
     await new AuthTransactor(this.deps.database.db).revokeSession(tokenHash, this.deps.clock.now().toISOString())
+  }
+}
+
+/** The refusal, naming what this server expects where a client could have got it wrong. */
+function refusal(error: SignInVerificationError, identity: ServiceIdentity): string {
+  switch (error.failure) {
+    case 'domain_mismatch':
+      return `${error.shortMessage} Sign in to ${identity.domain}.`
+    case 'uri_mismatch':
+      return `${error.shortMessage} Sign in with a URI on ${identity.url}.`
+    case 'chain_mismatch':
+      return `${error.shortMessage} Sign in on chain ${identity.chainId}.`
+    default:
+      return error.shortMessage
   }
 }
 

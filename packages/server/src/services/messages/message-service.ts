@@ -29,10 +29,22 @@ import { noteProcessingChat } from '../migration/processing-chats.js'
 import type { CachedRoom } from '../rooms/room-cache.js'
 import type { PendingMessage, SendResult } from '../rooms/room-writer.js'
 import { RateLimiter } from './rate-limiter.js'
-import { findMessagesByIds, findStreamState, isLogEntryOf, listRoomRecords, listStreamPage, type StreamEntry } from './reader.js'
+import {
+  findMessagesByIds,
+  findStreamState,
+  isLogEntryOf,
+  isMigrationOf,
+  listRoomRecords,
+  listStreamPage,
+  type StreamEntry,
+} from './reader.js'
 import { toRoomRecord } from './records.js'
 
-const RETRYABLE_CHECKS = new Set(['clock_skew', 'stale_key'])
+/**
+ * Checks a retry of a stored send can fail only because time passed: the clock window, keys
+ * rotated since, or (pattern β) the receiver set up and migrated the message meanwhile.
+ */
+const RETRYABLE_CHECKS = new Set(['clock_skew', 'stale_key', 'recipient_registered'])
 
 export type MessageServiceDeps = Pick<
   AppContext,
@@ -84,10 +96,16 @@ export class MessageService {
     this.processing.add(key)
   }
 
+  /** The first answer to this exact envelope, if it was stored (and since migrated, pattern β). */
   private async findStored(address: string, envelope: Envelope, cid: string): Promise<SendResult | undefined> {
-    const [row] = await findMessagesByIds(this.deps.database.db, [envelope.id])
-    if (!row || row.sender !== address || row.cid !== cid) return undefined
-    return { id: row.id, room: row.room_id, cid: row.cid, seq: row.seq, receivedAt: row.received_at, e2ee: row.e2ee === 1 }
+    const { db } = this.deps.database
+    const [row] = await findMessagesByIds(db, [envelope.id])
+    if (!row || row.sender !== address) return undefined
+    if (row.cid === cid) {
+      return { id: row.id, room: row.room_id, cid: row.cid, seq: row.seq, receivedAt: row.received_at, e2ee: row.e2ee === 1 }
+    }
+    if (envelope.suite !== RELAY_SUITE || !(await isMigrationOf(db, row.cid, cid))) return undefined
+    return { id: row.id, room: row.room_id, cid, seq: row.seq, receivedAt: row.received_at, e2ee: false }
   }
 
   /** Every check the server can make on a message, and the message as the writer takes it. */
@@ -277,16 +295,20 @@ export class MessageService {
     return findStreamState(this.deps.database.db, address)
   }
 
-  /** Records that the user has received everything up to `cursor` (never moves back). */
-  async ack(address: string, cursor: number): Promise<void> {
+  /**
+   * Records that the user has received everything up to `cursor` (never moves back).
+   * @returns false, recording nothing, for a cursor beyond the server's newest position.
+   */
+  async ack(address: string, cursor: number): Promise<boolean> {
     const { db } = this.deps.database
-    // No position beyond the server's newest (one key lookup: acks come every 200 ms per stream).
+    // One key lookup: acks come every 200 ms per stream.
     const newest = await db.selectFrom('counters').select('value').where('name', '=', 'pos').executeTakeFirst()
-    if (cursor > (newest?.value ?? 0)) return
+    if (cursor > (newest?.value ?? 0)) return false
     await db
       .insertInto('users')
       .values({ address, acked_pos: cursor, created_at: this.deps.clock.now().toISOString() })
       .onConflict((oc) => oc.column('address').doUpdateSet({ acked_pos: cursor }).where('users.acked_pos', '<', cursor))
       .execute()
+    return true
   }
 }

@@ -115,3 +115,14 @@ export async function isLogEntryOf(db: Db, roomId: string, cid: string): Promise
     .executeTakeFirst()
   return row?.room_id === roomId
 }
+
+/** Whether `migrated` is the envelope a receiver's migration put in place of `relayed`. */
+export async function isMigrationOf(db: Db, migrated: string, relayed: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('cids')
+    .select('cid')
+    .where('cid', '=', migrated)
+    .where('replaces', '=', relayed)
+    .executeTakeFirst()
+  return row !== undefined
+}

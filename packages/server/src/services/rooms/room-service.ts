@@ -286,14 +286,19 @@ export class RoomService {
     return { entries: rows.map((row) => toRoomRecord(row) as LogRecord), head: room?.log_index ?? 0, seq: room?.seq ?? 0 }
   }
 
-  /** Moves the wallet's read marker forward (never back, never past the room's newest position). */
+  /** Moves the wallet's read marker forward (never back); a position past the room's newest is refused. */
   async markRead(address: string, roomId: string, seq: number): Promise<{ readSeq: number }> {
     const room = await this.requireReader(address, roomId)
     if (room.member(address).status !== 'member')
       throw new HttpError({ code: 'not_member', message: 'You are not a member of this room.' })
-    const fresh = await new RoomReader(this.deps.database.db).findRoom(roomId)
-    const target = Math.min(seq, fresh?.seq ?? 0)
-    const readSeq = await new RoomTransactor(this.deps.database.db).markRead(roomId, address, target)
+    const newest = (await new RoomReader(this.deps.database.db).findRoom(roomId))?.seq ?? 0
+    if (seq > newest) {
+      throw new HttpError({
+        code: 'position_out_of_range',
+        message: `Position ${seq} is beyond the room's newest (${newest}).`,
+      })
+    }
+    const readSeq = await new RoomTransactor(this.deps.database.db).markRead(roomId, address, seq)
     const cached = room.members.get(address)
     if (cached) cached.readSeq = Math.max(cached.readSeq, readSeq)
     return { readSeq }
