@@ -63,7 +63,8 @@ describe.each(DIALECTS)('stream: slow consumer (%s)', (dialect) => {
 
     // ~22 KB frames: more than the kernel's socket buffers (~4-5 MB on loopback) and the server's 1 MiB.
     const texts = Array.from({ length: 400 }, (_, i) => `${i} ${'x'.repeat(15_990)}`)
-    for (let i = 0; i < texts.length; i += 8) await Promise.all(texts.slice(i, i + 8).map((text) => alice.send(bobAddress, text)))
+    // One at a time, so the room's order is the order of `texts`.
+    for (const text of texts) await alice.send(bobAddress, text)
     socket.resume()
 
     const events: StreamEvent[] = await collect(stream, (seen) => messagesOf(seen).length >= texts.length, 60_000)
