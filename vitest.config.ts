@@ -9,7 +9,8 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
   test: {
-    reporters: ['default'],
+    // The second prints hostile_caught_ratio (packages/sdk/test/hostile/attack.ts).
+    reporters: ['default', './packages/sdk/test/hostile/reporter.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Most suites wait on child processes (the CLI, anvil, Chromium) and sockets rather than the

@@ -1,8 +1,10 @@
 /**
  * The CLI's state directory (`--home`, default `~/.dmtp`). It holds `sessions.json`: the SDK's
  * session tokens by server and address, so the next command reuses the session instead of asking
- * the wallet to sign in again. Only tokens, never key material; still, a token reads the wallet's
- * inbox until it expires, so the directory is created 0700 and the file 0600.
+ * the wallet to sign in again, and what the SDK holds the server to between commands (the pinned
+ * chain id and registry, the newest key bundle seen per wallet, receipts of sends). Never key
+ * material; still, a token reads the wallet's inbox until it expires, so the directory is created
+ * 0700 and the file 0600.
  */
 import fs from 'node:fs'
 import path from 'node:path'

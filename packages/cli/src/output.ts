@@ -130,6 +130,9 @@ function errorCode(error: unknown): string {
   if (error instanceof KeyBundleRejectedError) return 'key_bundle_rejected'
   if (error instanceof ServerKeyRejectedError) return 'server_key_rejected'
   if (error instanceof SignInDomainMismatchError) return 'server_domain_mismatch'
+  // The SDK's other typed errors carry a stable code of their own (chain_changed, key_withheld, receipt_invalid, …).
+  const code = error instanceof BaseError ? (error as unknown as { code?: unknown }).code : undefined
+  if (typeof code === 'string') return code
   // The SDK and protocol check their inputs with TypeError (wrong kind) and RangeError (out of range).
   if (error instanceof TypeError || error instanceof RangeError) return 'invalid_request'
   return 'internal_error'

@@ -11,6 +11,7 @@ import path from 'node:path'
 import { createClient, privateKeyWallet } from '@dmtp/sdk'
 import Database from 'better-sqlite3'
 import { describe, expect, onTestFinished, test } from 'vitest'
+import { attack } from '../../sdk/test/hostile/attack.js'
 import { json, newUser, setUp, TestServer, type User } from './_util.js'
 
 const client = (server: TestServer, user: User) => createClient({ server: server.url, wallet: privateKeyWallet(user.key) })
@@ -55,7 +56,8 @@ function outFile(): string {
 }
 
 describe('dmtp recover with blocks missing (sqlite, anvil)', () => {
-  test('behavior: the key bundles gone: "recovered 0 of 20", both bundles listed, exit 1', async () => {
+  // "Recovered 0 of 20", both bundles listed, exit 1.
+  attack('key bundle blocks withheld from dmtp recover', 'at once', async () => {
     const setup = await anchoredPair(20)
     await using _server = setup.server
     await loseDatabaseAndBlocks(setup.server, [setup.keyOf(setup.alice), setup.keyOf(setup.bob)])
@@ -81,7 +83,8 @@ describe('dmtp recover with blocks missing (sqlite, anvil)', () => {
     expect(human.stdout).toContain(`  key bundle  ${setup.keyOf(setup.bob)}: `)
   })
 
-  test('behavior: the manifests gone: each listed, the file is [] and the exit status 1', async () => {
+  // Each listed, the file is [] and the exit status 1.
+  attack('manifest blocks withheld from dmtp recover', 'at once', async () => {
     const setup = await anchoredPair(3)
     await using _server = setup.server
     await loseDatabaseAndBlocks(setup.server, setup.manifests)
@@ -111,7 +114,8 @@ describe('dmtp recover with blocks missing (sqlite, anvil)', () => {
     )
   })
 
-  test('behavior: one envelope gone: the other 19 recovered, the lost one listed, exit 1', async () => {
+  // The other 19 recovered, the lost one listed, exit 1.
+  attack('an envelope block withheld from dmtp recover', 'at once', async () => {
     const setup = await anchoredPair(20)
     await using _server = setup.server
     const lost = setup.sent[7]?.cid as string
@@ -141,7 +145,8 @@ describe('dmtp recover with blocks missing (sqlite, anvil)', () => {
 })
 
 describe('dmtp verify, in detail (sqlite, anvil)', () => {
-  test('behavior: what a lost manifest listed is unavailable, not altered; exit 1', async () => {
+  // What it listed is unavailable, not altered; exit 1.
+  attack('a manifest block withheld from dmtp verify', 'on verify', async () => {
     const setup = await anchoredPair(3)
     await using _server = setup.server
     await setup.server.stop()

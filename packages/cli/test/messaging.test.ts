@@ -212,10 +212,17 @@ describe.each(CLIENT_DIALECTS)('dmtp (%s)', (dialect) => {
       .execute()
     expect(sessions).toHaveLength(1)
 
+    // The home keeps the session token, and what the SDK holds the server to (newest key bundles,
+    // receipts of sends, the chain pin) — public values only, never key material.
     const file = path.join(alice.home, 'sessions.json')
-    expect(Object.keys(json(fs.readFileSync(file, 'utf8')))).toEqual([
+    const text = fs.readFileSync(file, 'utf8')
+    const keys = Object.keys(json(text))
+    expect(keys.filter((key) => key.startsWith('dmtp:session:'))).toEqual([
       `dmtp:session:${server.url}:${alice.address.toLowerCase()}`,
     ])
+    expect(keys).toContain(`dmtp:newest-key:${server.url}:${bob.address.toLowerCase()}`)
+    for (const key of keys) expect(key).toMatch(/^dmtp:(session|newest-key|receipts|chain):/)
+    expect(text).not.toContain(alice.key.slice(2))
     expect(fs.statSync(file).mode & 0o777).toBe(0o600)
     expect(fs.statSync(alice.home).mode & 0o777).toBe(0o700)
   })

@@ -4,7 +4,7 @@
  * envelopes and Sign-In with Ethereum. Isomorphic: no Node-only import (see `@dmtp/protocol/node`).
  */
 
-export { MANIFEST_VERSION, type Manifest, manifestSchema } from './anchoring/manifest.js'
+export { type BlockRef, blockRefSchema, MANIFEST_VERSION, type Manifest, manifestSchema } from './anchoring/manifest.js'
 export {
   createSignInMessage,
   parseSignInMessage,
@@ -140,6 +140,19 @@ export {
 } from './messages/envelope.js'
 export { signEnvelopeBatch, verifyEnvelopeSignatures } from './messages/envelope-batch.js'
 export {
+  GROUP_SUITE,
+  type GroupEnvelope,
+  type GroupEnvelopeHeader,
+  groupEnvelopeAad,
+  groupEnvelopeHeader,
+  groupEnvelopeSigningBytes,
+  type OpenGroupEnvelopeParameters,
+  openGroupEnvelope,
+  type SealGroupEnvelopeParameters,
+  sealGroupEnvelope,
+  verifyGroupEnvelopeSignature,
+} from './messages/group-envelope.js'
+export {
   HANDOFF_SUITE,
   type Handoff,
   handoffAad,
@@ -150,11 +163,59 @@ export {
 } from './messages/handoff.js'
 export { MAX_PADDED_LENGTH, MIN_PADDED_LENGTH, paddedLength, padPlaintext } from './messages/padding.js'
 export {
+  checkReceiptEvidence,
+  RECEIPT_LEAF_PREFIX,
+  type Receipt,
+  type ReceiptEvidence,
+  type ReceiptEvidenceVerdict,
+  type ReceiptFields,
+  receiptContradiction,
+  receiptLeaf,
+  receiptSigningBytes,
+  type SignedAck,
+  signReceiptBatch,
+  verifyReceipt,
+} from './messages/receipt.js'
+export {
   contentMatches,
   type SealSignedEnvelopeReturnType,
   type SignedEnvelopeHeader,
   sealSignedEnvelope,
 } from './messages/signed-envelope.js'
+export {
+  INVITE_LINK_SCHEME,
+  type Invitation,
+  type InviteLink,
+  inviteLinkText,
+  RecordExpiredError,
+  type RecordExpiredErrorType,
+  signInvitation,
+  signInviteLink,
+  verifyInvitation,
+  verifyInviteLink,
+} from './rooms/invitation.js'
+export {
+  type CreateKeyDistributionParameters,
+  createKeyDistribution,
+  KEY_DISTRIBUTION_SUITE,
+  type KeyDelivery,
+  type KeyDistribution,
+  KeyDistributionError,
+  type KeyDistributionErrorType,
+  type KeyDistributionHeader,
+  type KeyDistributionProblem,
+  keyDeliveries,
+  keyDistributionSigningBytes,
+  keyWrapLeaf,
+  type LogHead,
+  logHeadMembers,
+  MAX_KEY_PAGE_RECIPIENTS,
+  MAX_KEY_PAGES,
+  type OpenKeyDeliveryParameters,
+  openKeyDelivery,
+  type VerifyKeyDistributionParameters,
+  verifyKeyDistribution,
+} from './rooms/key-distribution.js'
 export { MAX_CURSOR_VALUE } from './rooms/limits.js'
 export {
   BUILT_IN_PERMISSIONS,
@@ -189,7 +250,38 @@ export {
   type UnsignedRoomEvent,
   verifyRoomEventSignature,
 } from './rooms/room-event.js'
+export {
+  createRoomKey,
+  GROUP_KEY_SALT,
+  MAX_EPOCH,
+  type RoomKey,
+  RoomKeyMismatchError,
+  type RoomKeyMismatchErrorType,
+  type RoomKeyParameters,
+  roomKeyFromBytes,
+} from './rooms/room-key.js'
+export {
+  type RoomKeyWrap,
+  roomKeyWrapAad,
+  type UnwrapRoomKeyParameters,
+  unwrapRoomKey,
+  WRAP_KEY_SALT,
+  type WrapContext,
+  WrapKeyCache,
+  type WrapParty,
+  type WrapRoomKeyParameters,
+  wrapRoomKey,
+} from './rooms/room-key-wrap.js'
 export { type ApplyLogEntryResult, type RoomLogRoom, RoomLogState } from './rooms/room-log-state.js'
+export {
+  ROTATION_CAUSES,
+  type RotationCause,
+  type RotationDue,
+  type RotationIntent,
+  rotationApplies,
+  signRotationIntent,
+  verifyRotationIntent,
+} from './rooms/rotation.js'
 export {
   countsChange,
   FOREVER,
@@ -246,6 +338,7 @@ export {
   migrationsResponseSchema,
   nonceResponseSchema,
   putKeyBundleResponseSchema,
+  receiptSchema,
   roomParamsSchema,
   type SendMessageResult,
   type ServerFrame,
@@ -279,6 +372,19 @@ export {
   signedEnvelopeSchema,
   timestampSchema,
 } from './schemas/records.js'
+export {
+  epochSchema,
+  groupEnvelopeSchema,
+  invitationSchema,
+  inviteLinkSchema,
+  keyDeliverySchema,
+  keyDistributionSchema,
+  MAX_INVITE_LINK_USES,
+  parseInviteLink,
+  roomKeyWrapSchema,
+  rotationDueSchema,
+  rotationIntentSchema,
+} from './schemas/room-key-records.js'
 export {
   type LogRecord,
   logEntrySchema,

@@ -16,7 +16,9 @@
  *   having seen a log head this client knows;
  * - a log entry is checked by the log replay (`_room-log.ts`).
  *
- * A record that fails any check comes back with a status saying why, never with text.
+ * A record that fails any check comes back with a status saying why, never with text. A record
+ * that passes but whose server-given `receivedAt` is further than {@link RECEIVED_AT_SKEW_MS}
+ * from its signed time carries the warning `received_at_skew`.
  * @internal
  */
 import {
@@ -77,6 +79,19 @@ export type MessageStatus =
   | 'invalid_log'
   | 'withheld'
 
+/**
+ * How far a record's `receivedAt` (the server's word) may be from the time its author signed: the
+ * server refuses envelopes and membership events further than this from its own clock (the
+ * `clock_skew` error, 300 s), so an honest server never stores one. Five minutes.
+ */
+export const RECEIVED_AT_SKEW_MS = 5 * 60_000
+
+/**
+ * `received_at_skew`: the server says it received the record more than {@link RECEIVED_AT_SKEW_MS}
+ * from when its author signed it (a back-dated or post-dated history, or a server clock far off).
+ */
+export type MessageWarning = 'received_at_skew'
+
 /** What a position of a room is: a message, an action on one, or a system line (membership log). */
 export type MessageType = RoomActionType | 'system'
 
@@ -110,6 +125,14 @@ export type DecryptedMessage = {
   status: MessageStatus
   /** Why a status other than `ok`, in words, when there is more to say. */
   problem?: string | undefined
+  /** What is doubtful about a record, whatever its status; absent when nothing is. */
+  warnings?: MessageWarning[] | undefined
+}
+
+/** The warnings the times of a record call for (the signed one, and the server's `receivedAt`). */
+export function timeWarnings(signedAt: string, receivedAt: string): { warnings?: MessageWarning[] } {
+  const skew = Math.abs(Date.parse(receivedAt) - Date.parse(signedAt))
+  return skew > RECEIVED_AT_SKEW_MS || Number.isNaN(skew) ? { warnings: ['received_at_skew'] } : {}
 }
 
 export async function decryptRecord(client: DmtpClientBase, record: RoomRecord): Promise<DecryptedMessage> {
@@ -134,6 +157,7 @@ function messageBase(record: MessageRecord, receiver: string | null) {
     ref: envelope.ref ?? null,
     event: null,
     recallOthers: false,
+    ...timeWarnings(envelope.timestamp, record.receivedAt),
   }
 }
 
@@ -287,6 +311,7 @@ async function readLogRecord(client: DmtpClientBase, record: LogRecord): Promise
     mentions: [],
     event,
     recallOthers: false,
+    ...timeWarnings(event.at, record.receivedAt),
   }
   const log = roomLog(client, record.entry.room)
   await log.receive(record)

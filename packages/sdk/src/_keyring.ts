@@ -1,6 +1,7 @@
 /**
  * The client's keys: its own DMTP keys, unlocked with the wallet per key bundle (old bundles stay
- * readable after rotation), and the conversation keys derived from them, cached per key pair.
+ * readable after rotation), and the conversation keys derived from them, cached per key pair. The
+ * current own bundle the server serves is checked like a peer's (`checkServedBundle`).
  * @internal
  */
 import {
@@ -8,10 +9,11 @@ import {
   type DmtpKeys,
   deriveConversationKey,
   equalBytes,
+  type KeyBundle,
   keyBundleResponseSchema,
   unwrapDmtpKeys,
 } from '@dmtp/protocol'
-import { bundleByCid, type VerifiedKeyBundle } from './actions/get-key-bundle.js'
+import { bundleByCid, checkServedBundle, type VerifiedKeyBundle } from './actions/get-key-bundle.js'
 import type { DmtpClientBase } from './client.js'
 import { KeyBundleRejectedError, KeysNotSetUpError } from './errors.js'
 
@@ -19,15 +21,16 @@ import { KeyBundleRejectedError, KeysNotSetUpError } from './errors.js'
 export async function currentKeys(client: DmtpClientBase): Promise<{ cid: string; keys: DmtpKeys; bundle: VerifiedKeyBundle }> {
   const wallet = await client.getWallet()
   if (!client.state.currentCid) {
-    let cid: string
+    let response: { cid: string; bundle: KeyBundle }
     try {
-      cid = (await client.http.request({ method: 'GET', path: `/v1/keys/${wallet.address}`, schema: keyBundleResponseSchema }))
-        .cid
+      response = await client.http.request({ method: 'GET', path: `/v1/keys/${wallet.address}`, schema: keyBundleResponseSchema })
     } catch (error) {
       if (error instanceof ApiError && error.code === 'key_not_found') throw new KeysNotSetUpError({ address: wallet.address })
       throw error
     }
-    client.state.currentCid = cid
+    // Own keys are checked like anyone's: a server serving an older bundle of ours is refused.
+    await checkServedBundle(client, wallet.address, response)
+    client.state.currentCid = response.cid
   }
   const cid = client.state.currentCid
   const [keys, bundle] = await Promise.all([ownKeys(client, cid), bundleByCid(client, cid, wallet.address)])

@@ -6,6 +6,9 @@
  * failure is safe: the server deduplicates by message id, and a send with a `clientMessageId`
  * this client already made delivers the same envelope again (the server answers with the first
  * result), so an app retrying `send()` never stores a second copy.
+ *
+ * An ack counts only with a receipt signed by the server's verified key for exactly this envelope
+ * (protocol.md §5.6); the receipt is kept, and later history reads are held to it (`_receipts.ts`).
  * @internal
  */
 import {
@@ -17,6 +20,8 @@ import {
   type MessageContent,
   P2P_SUITE,
   RELAY_SUITE,
+  type Receipt,
+  type SendMessageResult,
   SIGNED_SUITE,
   sealEnvelope,
   sealSignedEnvelope,
@@ -26,11 +31,12 @@ import {
   toBlock,
 } from '@dmtp/protocol'
 import { conversationKey, currentKeys } from './_keyring.js'
+import { checkAck, holdReceipt } from './_receipts.js'
 import { roomLog } from './_room-log.js'
 import { roomInfo } from './_rooms.js'
 import { forgetServerKey, serverKey } from './_server-key.js'
 import { authedRequest } from './_session.js'
-import { forgetCurrentBundle, requireCurrentBundle } from './actions/get-key-bundle.js'
+import { forgetCurrentBundle, keyCheckWarning, requireCurrentBundle } from './actions/get-key-bundle.js'
 import { openDirect } from './actions/open-direct.js'
 import type { DmtpClientBase, SentEnvelope } from './client.js'
 import { RecipientNotRegisteredError } from './errors.js'
@@ -45,6 +51,13 @@ export type PostResult = {
   e2ee: boolean
   /** Said plainly when `e2ee` is false: why, and what happens next. */
   notice?: string | undefined
+  /** The server's signed receipt, verified: its word that the message is stored at `seq`. */
+  receipt: Receipt
+  /**
+   * Set on every send to a wallet whose key (or "no keys" answer) could not be checked against the
+   * chain: a rolled-back, swapped or hidden key would not be caught.
+   */
+  warning?: string | undefined
 }
 
 export type PostParameters = {
@@ -134,12 +147,14 @@ async function postPair(
         })
   const sealed = author ? { ...content, author } : content
   const envelope = await sealEnvelope(crypto, { header, content: sealed, key, signingKey: own.keys.ed25519.secretKey })
-  rememberSent(client, toBlock(envelope, crypto.sha256).cid, sealed)
+  const cid = toBlock(envelope, crypto.sha256).cid
+  rememberSent(client, cid, sealed)
   const notice = peer
     ? undefined
     : `${receiver} has not set up DMTP yet: this message is encrypted to the DMTP server, which can read it, until they do; then it is made end-to-end encrypted and the server's copy deleted.`
   remember(client, clientMessageId, { envelope, content: undefined, notice })
-  return { ...(await deliver(client, envelope)), notice }
+  const warning = keyCheckWarning(client, receiver)
+  return { ...(await deliver(client, envelope, undefined, cid)), notice, ...(warning ? { warning } : {}) }
 }
 
 async function postSigned(
@@ -191,7 +206,24 @@ function remember(client: DmtpClientBase, clientMessageId: string | undefined, s
   outbox.set(clientMessageId, sent)
 }
 
-async function deliver(client: DmtpClientBase, envelope: Envelope, content?: MessageContent): Promise<PostResult> {
+/**
+ * Sends over the stream or HTTP, and resolves only with an ack whose receipt verifies.
+ * @throws {ReceiptRejectedError}
+ */
+async function deliver(
+  client: DmtpClientBase,
+  envelope: Envelope,
+  content?: MessageContent,
+  cid?: string,
+): Promise<Omit<PostResult, 'notice'>> {
+  const acked = await send(client, envelope, content)
+  const ownCid = cid ?? toBlock(envelope, (await client.getCrypto()).sha256).cid
+  const signed = await checkAck(client, acked, { id: envelope.id, room: envelope.room, cid: ownCid })
+  await holdReceipt(client, signed)
+  return { ...acked, receipt: signed.receipt }
+}
+
+async function send(client: DmtpClientBase, envelope: Envelope, content?: MessageContent): Promise<SendMessageResult> {
   const socket = client.state.socket
   if (socket?.isConnected) {
     try {

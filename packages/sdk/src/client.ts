@@ -11,6 +11,8 @@ import {
   type Room,
   type ServerInfo,
 } from '@dmtp/protocol'
+import type { ChainConfig } from './_chain.js'
+import type { HeldReceipt } from './_receipts.js'
 import type { RoomLog } from './_room-log.js'
 import type { VerifiedKeyBundle } from './actions/get-key-bundle.js'
 import { WalletRequiredError } from './errors.js'
@@ -41,6 +43,12 @@ export type CreateClientParameters = {
   fetch?: typeof globalThis.fetch | undefined
   /** WebSocket implementation; defaults to the global one, or `ws` on Node. */
   WebSocket?: WebSocketLike | undefined
+  /**
+   * The chain this server anchors on, as the user knows it (the deployment's published chain id
+   * and registry, and an RPC the user trusts). Without it the chain of the server's first
+   * `/v1/info` is pinned in `storage`; either way a server naming another chain is refused.
+   */
+  chain?: ChainConfig | undefined
 }
 
 /** Caches a client keeps; internal to the SDK. */
@@ -54,6 +62,13 @@ export type ClientState = {
   bundles: Map<string, Promise<VerifiedKeyBundle>>
   /** Current bundle CID of each peer, with when it was fetched. */
   currentOf: Map<string, { cid: string; at: number }>
+  /**
+   * The newest key bundle verified per wallet (its own included), also kept in `storage`: an
+   * older one served later is a rollback. `null`: none known, storage included.
+   */
+  newestBundles: Map<string, { cid: string; issuedAt: string } | null>
+  /** Why a wallet's key, or the server's "no keys" answer for it, could not be checked on chain. */
+  keyWarnings: Map<string, string>
   conversationKeys: Map<string, Promise<Uint8Array>>
   /** The 1:1 room with each peer. */
   rooms: Map<string, string>
@@ -67,6 +82,12 @@ export type ClientState = {
   sent: Map<string, MessageContent>
   /** Envelopes sent with a `clientMessageId`, by it: a retried send delivers the same bytes again. */
   outbox: Map<string, SentEnvelope>
+  /**
+   * The server's signed receipts of this wallet's sends, by room and position, until history
+   * confirms them; those history contradicted stay, with what it held (evidence). Also kept in
+   * `storage` (bounded), so a later run can still check them.
+   */
+  receipts: Map<string, Map<number, HeldReceipt>>
 }
 
 export type SentEnvelope = { envelope: Envelope; content: MessageContent | undefined; notice: string | undefined }
@@ -78,6 +99,8 @@ export type DmtpClientBase = {
   readonly WebSocket: WebSocketLike | undefined
   readonly fetch: typeof globalThis.fetch
   readonly apiKey: string | undefined
+  /** The chain configured with `createClient({ chain })`, if any. */
+  readonly chain: ChainConfig | undefined
   readonly state: ClientState
   getWallet(): Promise<DmtpWallet>
   getCrypto(): Promise<CryptoBackend>
@@ -99,7 +122,8 @@ export function createClientBase(parameters: CreateClientParameters): DmtpClient
     server: parameters.server.replace(/\/$/, ''),
     http: createHttpTransport({ url: parameters.server, fetch: parameters.fetch, apiKey: parameters.apiKey }),
     apiKey: parameters.apiKey,
-    storage: parameters.storage ?? memoryStorage(),
+    chain: parameters.chain,
+    storage: parameters.storage ?? { ...memoryStorage(), volatile: true },
     fetch: parameters.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     WebSocket: parameters.WebSocket,
     state: {
@@ -109,6 +133,8 @@ export function createClientBase(parameters: CreateClientParameters): DmtpClient
       currentCid: undefined,
       bundles: new Map(),
       currentOf: new Map(),
+      newestBundles: new Map(),
+      keyWarnings: new Map(),
       conversationKeys: new Map(),
       rooms: new Map(),
       roomInfo: new Map(),
@@ -116,6 +142,7 @@ export function createClientBase(parameters: CreateClientParameters): DmtpClient
       socket: undefined,
       sent: new Map(),
       outbox: new Map(),
+      receipts: new Map(),
     },
     getWallet() {
       const input = parameters.wallet

@@ -4,6 +4,7 @@
  * what they use.
  */
 import { answerJoinRequest } from './actions/answer-join-request.js'
+import { type CheckReceiptsParameters, checkReceipts } from './actions/check-receipts.js'
 import { conversations } from './actions/conversations.js'
 import { type CreateRoomParameters, createRoom } from './actions/create-room.js'
 import { type DefineRoleParameters, defineRole } from './actions/define-role.js'
@@ -27,6 +28,7 @@ import { pin } from './actions/pin.js'
 import { react } from './actions/react.js'
 import { recall } from './actions/recall.js'
 import { type RecoverParameters, recover } from './actions/recover.js'
+import { repinChain } from './actions/repin-chain.js'
 import { type SearchRoomsParameters, searchRooms } from './actions/search-rooms.js'
 import { type SendParameters, send } from './actions/send.js'
 import { setRole } from './actions/set-role.js'
@@ -67,7 +69,11 @@ export type DmtpClient = DmtpClientBase & {
   markRead(roomOrPeer: string, seq: number): ReturnType<typeof markRead>
   stream(parameters?: StreamParameters): ReturnType<typeof stream>
   verify(parameters?: VerifyParameters): ReturnType<typeof verify>
+  /** Holds the history to the server's receipts of this wallet's sends. */
+  checkReceipts(parameters?: CheckReceiptsParameters): ReturnType<typeof checkReceipts>
   recover(parameters: RecoverParameters): ReturnType<typeof recover>
+  /** Trusts the chain the server names now (after a confirmed move of its registry). */
+  repinChain(): ReturnType<typeof repinChain>
   rooms: {
     create(parameters: CreateRoomParameters): ReturnType<typeof createRoom>
     list(): ReturnType<typeof getRooms>
@@ -129,7 +135,9 @@ export function createClient(parameters: CreateClientParameters): DmtpClient {
     markRead: (roomOrPeer: string, seq: number) => markRead(base, { ...target(roomOrPeer), seq }),
     stream: (options?: StreamParameters) => stream(base, options),
     verify: (options?: VerifyParameters) => verify(base, options),
+    checkReceipts: (options?: CheckReceiptsParameters) => checkReceipts(base, options),
     recover: (options: RecoverParameters) => recover(base, options),
+    repinChain: () => repinChain(base),
     rooms: {
       create: (options: CreateRoomParameters) => createRoom(base, options),
       list: () => getRooms(base),

@@ -2,13 +2,27 @@
  * @dmtp/sdk: wallet-to-wallet end-to-end encrypted messaging for Node and browsers.
  */
 
-export type { ChainTarget } from './_chain.js'
-export type { DecryptedMessage, MessageStatus, MessageType } from './_decrypt.js'
+export type { ChainConfig, ChainOverride, ChainTarget } from './_chain.js'
+export type { ChainPin } from './_chain-pin.js'
+export {
+  type DecryptedMessage,
+  type MessageStatus,
+  type MessageType,
+  type MessageWarning,
+  RECEIVED_AT_SKEW_MS,
+} from './_decrypt.js'
 export type { ProgressReporter } from './_manifests.js'
 export type { PostResult } from './_post.js'
+export type { BrokenReceipt, HeldReceipt } from './_receipts.js'
 export type { LogProblem } from './_room-log.js'
 export { shortAddress, systemLine } from './_system-line.js'
 export { type AnswerJoinRequestParameters, answerJoinRequest } from './actions/answer-join-request.js'
+export {
+  type CheckReceiptsErrorType,
+  type CheckReceiptsParameters,
+  type CheckReceiptsReturnType,
+  checkReceipts,
+} from './actions/check-receipts.js'
 export { type ConversationSummary, type ConversationsReturnType, conversations } from './actions/conversations.js'
 export { type CreateRoomParameters, type CreateRoomReturnType, createRoom } from './actions/create-room.js'
 export { type DefineRoleParameters, defineRole } from './actions/define-role.js'
@@ -53,6 +67,7 @@ export {
   type UnavailableBlock,
   type UnavailableBlockKind,
 } from './actions/recover.js'
+export { type RepinChainErrorType, type RepinChainReturnType, repinChain } from './actions/repin-chain.js'
 export { type SearchRoomsParameters, type SearchRoomsReturnType, searchRooms } from './actions/search-rooms.js'
 export { type SendErrorType, type SendParameters, type SendReturnType, send } from './actions/send.js'
 export { type SetRoleParameters, setRole } from './actions/set-role.js'
@@ -73,6 +88,7 @@ export {
   type VerifyDetail,
   type VerifyParameters,
   type VerifyReturnType,
+  type VerifyWarning,
   verify,
 } from './actions/verify.js'
 export type { CreateClientParameters, DmtpClientBase, WebSocketLike } from './client.js'
@@ -80,9 +96,18 @@ export { createClient, type DmtpClient } from './create-client.js'
 export {
   ApiError,
   BaseError,
+  ChainChangedError,
+  type ChainChangedErrorType,
+  ChainMismatchError,
+  type ChainMismatchErrorType,
   type ErrorCode,
   KeyBundleRejectedError,
   KeysNotSetUpError,
+  KeyWithheldError,
+  type KeyWithheldErrorType,
+  type ReceiptRejectedCode,
+  ReceiptRejectedError,
+  type ReceiptRejectedErrorType,
   RecipientNotRegisteredError,
   ServerKeyRejectedError,
   WalletRequiredError,

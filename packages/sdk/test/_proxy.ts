@@ -3,7 +3,8 @@
  * SDK client and a real server. Requests and frames pass unchanged unless a test sets a hook:
  * `onServerFrame` sees every frame the server sends to the client and decides what the client
  * gets instead (nothing, the frame twice, another frame, later); `rewriteJson` rewrites JSON
- * answers to chosen HTTP requests.
+ * answers to chosen HTTP requests; `rewrite` sees any answer with its status and may replace its
+ * body.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -12,10 +13,16 @@ import { WebSocket, WebSocketServer } from 'ws'
 /** What the client is sent for one server frame: call `send` any number of times (or never). */
 export type FrameHook = (frame: Record<string, any>, send: (frame: Record<string, any>) => void) => void
 export type JsonRewrite = (path: string, body: any) => any
+export type ProxiedRequest = { method: string; path: string; query: URLSearchParams }
+export type ProxiedAnswer = { status: number; body: string }
+/** Returns the body to answer instead, or undefined to pass the server's answer on. */
+export type AnswerRewrite = (request: ProxiedRequest, answer: ProxiedAnswer) => string | undefined
 
 export class MitmProxy implements AsyncDisposable {
   onServerFrame: FrameHook | undefined
   rewriteJson: JsonRewrite | undefined
+  /** Sees every HTTP answer (any content type) before `rewriteJson`; a string it returns is the body sent instead. */
+  rewrite: AnswerRewrite | undefined
   /** The port of the real server; set once it listens. */
   target = 0
   /** While true, new stream connections are refused (the network is down). */
@@ -48,6 +55,14 @@ export class MitmProxy implements AsyncDisposable {
     return `http://127.0.0.1:${this.port}`
   }
 
+  /** Requests so far whose path starts with `prefix` (and whose method is `method`, if given). */
+  count(prefix: string, method?: string): number {
+    return this.requests.filter((request) => {
+      const [verb, path = ''] = request.split(' ')
+      return path.startsWith(prefix) && (method === undefined || verb === method)
+    }).length
+  }
+
   /** Closes every client connection (as a dropped network would); clients reconnect. */
   cut(): void {
     for (const client of this.clients) client.terminate()
@@ -59,6 +74,7 @@ export class MitmProxy implements AsyncDisposable {
     const upstream = http.request(
       { host: '127.0.0.1', port: this.target, path, method: request.method, headers: request.headers },
       (answer) => {
+        if (this.rewrite) return this.answerRewritten(request, path, answer, response, this.rewrite)
         const rewrite = this.rewriteJson
         const json = String(answer.headers['content-type'] ?? '').includes('application/json')
         if (!rewrite || !json) {
@@ -79,6 +95,28 @@ export class MitmProxy implements AsyncDisposable {
     )
     upstream.on('error', () => response.destroy())
     request.pipe(upstream)
+  }
+
+  private answerRewritten(
+    request: http.IncomingMessage,
+    path: string,
+    answer: http.IncomingMessage,
+    response: http.ServerResponse,
+    rewrite: AnswerRewrite,
+  ): void {
+    const url = new URL(path, 'http://proxy')
+    const proxied = { method: request.method ?? 'GET', path: url.pathname, query: url.searchParams }
+    const chunks: Buffer[] = []
+    answer.on('data', (chunk: Buffer) => chunks.push(chunk))
+    answer.on('end', () => {
+      const bytes = Buffer.concat(chunks)
+      const replaced = rewrite(proxied, { status: answer.statusCode ?? 502, body: bytes.toString('utf8') })
+      const body = replaced === undefined ? bytes : Buffer.from(replaced)
+      const headers = { ...answer.headers, 'content-length': String(body.length) }
+      delete headers['transfer-encoding']
+      response.writeHead(answer.statusCode ?? 502, headers)
+      response.end(body)
+    })
   }
 
   private relay(client: WebSocket, path: string): void {

@@ -1,7 +1,11 @@
+import { generateDmtpKeys, toBase64Url, toBlock } from '@dmtp/protocol'
+import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, test } from 'vitest'
-import { createClient, RecipientNotRegisteredError, ServerKeyRejectedError } from '../src/index.js'
+import { createClient, KeyBundleRejectedError, RecipientNotRegisteredError, ServerKeyRejectedError } from '../src/index.js'
+import { MitmProxy } from './_proxy.js'
 import { collect, DIALECTS, messagesOf, newClient, TestServer } from './_util.js'
+import { attack } from './hostile/attack.js'
 
 describe.each(DIALECTS)('sdk end to end (%s)', (dialect) => {
   test('default: setup, send both ways, history, conversations', async () => {
@@ -65,6 +69,47 @@ describe.each(DIALECTS)('sdk end to end (%s)', (dialect) => {
     // Relaying (the default) needs a server key the client can check against a registry; this server has none.
     await expect(alice.send(stranger, 'anyone there?')).rejects.toBeInstanceOf(ServerKeyRejectedError)
     expect(await alice.whois(stranger)).toEqual({ registered: false, address: stranger })
+  })
+
+  // Another X25519 or Ed25519 key in the bundle answer, its CID kept or made to match: the wallet
+  // signed other keys, so nothing is encrypted to the substitute and whois says why.
+  attack('key substitution in transit', 'at once', async () => {
+    await using proxy = await MitmProxy.create()
+    await using server = await TestServer.create({
+      dialect,
+      configure: (c) => {
+        c.service.publicUrl = proxy.url
+      },
+    })
+    proxy.target = server.server.port
+    const [alice, bob] = [newClient(proxy.url), newClient(proxy.url)]
+    await Promise.all([alice.setup(), bob.setup()])
+    const bobAddress = (await bob.getWallet()).address
+    const substitute = await generateDmtpKeys(crypto)
+    const before = await server.ctx.database.db.selectFrom('messages').select('id').execute()
+    for (const key of ['x25519', 'ed25519'] as const) {
+      for (const cid of ['kept', 'matched'] as const) {
+        proxy.rewriteJson = (path, body) => {
+          if (path !== `/v1/keys/${bobAddress}`) return body
+          const bundle = {
+            ...body.bundle,
+            DMTPpubKey: { ...body.bundle.DMTPpubKey, [key]: toBase64Url(substitute[key].publicKey) },
+          }
+          return { ...body, bundle, cid: cid === 'kept' ? body.cid : toBlock(bundle, crypto.sha256).cid }
+        }
+        const fresh = newClient(proxy.url, alice.key)
+        const error = await fresh.send(bobAddress, 'to a substitute key?').catch((e: unknown) => e)
+        expect(error, `${key}, CID ${cid}`).toBeInstanceOf(KeyBundleRejectedError)
+        expect(await fresh.whois(bobAddress), `${key}, CID ${cid}`).toMatchObject({
+          registered: true,
+          verified: false,
+          problem: expect.stringMatching(cid === 'kept' ? /its CID is \S+, not \S+/ : /the wallet did not sign these keys/),
+        })
+      }
+    }
+    expect(await server.ctx.database.db.selectFrom('messages').select('id').execute()).toEqual(before)
+    proxy.rewriteJson = undefined
+    expect(await newClient(proxy.url, alice.key).send(bobAddress, 'to the real key')).toMatchObject({ e2ee: true })
   })
 
   test('behavior: stream delivers history then live, in order, once; resumes after a server restart', async () => {

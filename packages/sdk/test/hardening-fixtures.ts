@@ -10,13 +10,13 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import type { DialectName } from '../../server/test/_util.js'
 import type { DmtpClient } from '../src/index.js'
+import { MitmProxy } from './_proxy.js'
 import { newClient, TestServer } from './_util.js'
-import { HardeningProxy } from './hardening-proxy.js'
 
-export type Proxied = { server: TestServer; proxy: HardeningProxy } & AsyncDisposable
+export type Proxied = { server: TestServer; proxy: MitmProxy } & AsyncDisposable
 
 export async function proxiedServer(dialect: DialectName, options: { chain?: boolean } = {}): Promise<Proxied> {
-  const proxy = await HardeningProxy.start()
+  const proxy = await MitmProxy.create()
   const server = await TestServer.create({
     dialect,
     chain: options.chain ?? true,
@@ -25,7 +25,7 @@ export async function proxiedServer(dialect: DialectName, options: { chain?: boo
       Object.assign(c.limits, { messagesPerSecond: 10_000, messageBurst: 10_000, requestsPerMinute: 100_000 })
     },
   })
-  proxy.target = `http://127.0.0.1:${server.server.port}`
+  proxy.target = server.server.port
   return {
     server,
     proxy,

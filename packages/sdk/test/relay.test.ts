@@ -18,6 +18,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, test } from 'vitest'
 import { createClient, privateKeyWallet, ServerKeyRejectedError } from '../src/index.js'
 import { newClient, TestServer } from './_util.js'
+import { attack } from './hostile/attack.js'
 
 /** Every place the server keeps message bytes, tried with the server's own key. */
 async function serverReadable(server: TestServer): Promise<string[]> {
@@ -116,7 +117,8 @@ describe('pattern β (sqlite, anvil)', () => {
     expect(report).toMatchObject({ anchored: 6, missing: 0, altered: 0, ok: true })
   })
 
-  test('behavior: a server key not signed by the registry owner is refused', async () => {
+  // A server key not signed by the registry's owner is refused, and nothing is sent.
+  attack('a forged server key (pattern β)', 'at once', async () => {
     await using server = await TestServer.create({ chain: true })
     // A server that swaps in a key of its own: a valid bundle, signed by a wallet that is not the operator.
     const forger = privateKeyToAccount(generatePrivateKey())

@@ -129,7 +129,16 @@ export class AppContext {
     const { config, logger, clock, crypto, identity, database, pubSub, blockStore, chain, checkpoint } = this
     set.roomCache = new RoomCache()
     set.sweeper = new BlockSweeper({ database, blockStore, clock, logger: logger.child({ subsystem: 'server:blocks' }) })
-    set.writer = new RoomWriter({ database, pubSub, clock, roomCache: this.roomCache, sweeper: this.sweeper })
+    set.writer = new RoomWriter({
+      database,
+      pubSub,
+      clock,
+      roomCache: this.roomCache,
+      sweeper: this.sweeper,
+      crypto,
+      // Made below; the writer asks for it only once the server has started.
+      serverKey: { get: () => this.serverKey.get() },
+    })
     set.auth = new AuthService({ database, config: config.auth, identity, clock })
     set.keys = new KeyService({ database, crypto, identity, pubSub, clock })
     set.serverKey = new ServerKeyService({

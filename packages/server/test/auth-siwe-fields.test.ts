@@ -9,6 +9,7 @@ import { formatSignInMessage, type SignInFields } from '@dmtp/protocol'
 import type { Kysely } from 'kysely'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { loadVectors } from '../../protocol/test/_util.js'
+import { attack } from '../../sdk/test/hostile/attack.js'
 import { ConfigError, envToConfig, readEnv, type ServerConfig } from '../src/index.js'
 import { DIALECTS, rowCounts, snapshotDb, TestClock, TestServer } from './_util.js'
 import { api, TestWallet } from './_wallet.js'
@@ -93,7 +94,8 @@ describe.each(DIALECTS)('POST /v1/auth/verify checks every SIWE field (%s)', (di
     expect((await rowCounts(server, ['sessions'])).sessions).toBe(before.sessions + 1)
   })
 
-  test('behavior: a domain other than the configured public host is refused (siwe_domain_mismatch)', async () => {
+  // Any domain but the configured public host: siwe_domain_mismatch.
+  attack('a sign-in message for another domain', 'at once', async () => {
     const attempt = await expectRefused({ domain: 'evil.example' }, { status: 401, code: 'siwe_domain_mismatch' })
     expect(attempt.message).toBe(`Sign-in rejected: the message was made for another domain. Sign in to localhost:${port}.`)
     // Names that reach the same server are still other domains: only the configured one counts.
@@ -102,12 +104,14 @@ describe.each(DIALECTS)('POST /v1/auth/verify checks every SIWE field (%s)', (di
     }
   })
 
-  test('behavior: a scheme before the domain must be the server’s own', async () => {
+  // A scheme before the domain must be the server's own.
+  attack('a sign-in message for another scheme', 'at once', async () => {
     await expectRefused({ scheme: 'https' }, { status: 401, code: 'siwe_domain_mismatch' })
     await expectAccepted({ scheme: 'http' })
   })
 
-  test('behavior: a URI off the configured origin is refused (siwe_uri_mismatch), a path on it is not', async () => {
+  // Off the configured origin: siwe_uri_mismatch (a path on it is fine).
+  attack('a sign-in message for another URI', 'at once', async () => {
     const attempt = await expectRefused({ uri: 'https://evil.example' }, { status: 401, code: 'siwe_uri_mismatch' })
     expect(attempt.message).toBe(
       `Sign-in rejected: the message was made for another site (its URI is not on this server). Sign in with a URI on http://localhost:${port}.`,
@@ -123,7 +127,8 @@ describe.each(DIALECTS)('POST /v1/auth/verify checks every SIWE field (%s)', (di
     await expectAccepted({ uri: `http://localhost:${port}/sign-in` })
   })
 
-  test('behavior: another chain id is refused (siwe_chain_mismatch)', async () => {
+  // siwe_chain_mismatch.
+  attack('a sign-in message for another chain', 'at once', async () => {
     const attempt = await expectRefused({ chainId: 1 }, { status: 401, code: 'siwe_chain_mismatch' })
     expect(attempt.message).toBe('Sign-in rejected: the message names another chain. Sign in on chain 31337.')
     await expectRefused({ chainId: 31_338 }, { status: 401, code: 'siwe_chain_mismatch' })
@@ -140,7 +145,8 @@ describe.each(DIALECTS)('POST /v1/auth/verify checks every SIWE field (%s)', (di
     })
   })
 
-  test('behavior: a nonce is single use, even under concurrent sign-ins with it', async () => {
+  // A nonce is single use, even under concurrent sign-ins with it.
+  attack('a sign-in replayed with its used nonce', 'at once', async () => {
     const wallet = new TestWallet(server.url)
     const message = await messageFor(server, wallet, clock)
     const signature = await wallet.signMessage(message)
@@ -151,7 +157,8 @@ describe.each(DIALECTS)('POST /v1/auth/verify checks every SIWE field (%s)', (di
     expect((await rowCounts(server, ['sessions'])).sessions).toBe(before.sessions + 1)
   })
 
-  test('behavior: a nonce past its lifetime is refused, though the message is freshly dated', async () => {
+  // Refused, though the message is freshly dated.
+  attack('a sign-in with a nonce past its lifetime', 'at once', async () => {
     const wallet = new TestWallet(server.url)
     const { nonce } = (await api(server.url, 'POST', '/v1/auth/nonce')).body
     clock.advance(NONCE_TTL_MS + 1_000)
@@ -160,14 +167,16 @@ describe.each(DIALECTS)('POST /v1/auth/verify checks every SIWE field (%s)', (di
     expect({ status: attempt.status, code: attempt.code }).toEqual({ status: 401, code: 'nonce_invalid' })
   })
 
-  test('behavior: Issued At in the future beyond the skew is refused (siwe_issued_in_future)', async () => {
+  // Beyond the skew: siwe_issued_in_future.
+  attack('a sign-in message dated in the future', 'at once', async () => {
     const attempt = await expectRefused({ issuedAt: at(clock, 24 * 3600_000) }, { status: 401, code: 'siwe_issued_in_future' })
     expect(attempt.message).toBe('Sign-in rejected: the message is dated in the future.')
     await expectRefused({ issuedAt: at(clock, SKEW_MS + 5_000) }, { status: 401, code: 'siwe_issued_in_future' })
     await expectAccepted({ issuedAt: at(clock, SKEW_MS - 30_000) })
   })
 
-  test('behavior: Issued At older than a nonce lifetime (plus skew) is refused (siwe_issued_too_long_ago)', async () => {
+  // Older than a nonce lifetime (plus skew): siwe_issued_too_long_ago.
+  attack('a sign-in message issued too long ago', 'at once', async () => {
     const attempt = await expectRefused(
       { issuedAt: at(clock, -(NONCE_TTL_MS + SKEW_MS + 5_000)) },
       { status: 401, code: 'siwe_issued_too_long_ago' },
@@ -177,7 +186,8 @@ describe.each(DIALECTS)('POST /v1/auth/verify checks every SIWE field (%s)', (di
     await expectAccepted({ issuedAt: at(clock, -200_000) })
   })
 
-  test('behavior: an Expiration Time that has passed is refused (siwe_expired)', async () => {
+  // siwe_expired.
+  attack('an expired sign-in message', 'at once', async () => {
     const attempt = await expectRefused({ expirationTime: at(clock, -1_000) }, { status: 401, code: 'siwe_expired' })
     expect(attempt.message).toBe('Sign-in rejected: the message has expired.')
     // No skew for expiry: a message its signer said is dead is dead.
@@ -187,7 +197,8 @@ describe.each(DIALECTS)('POST /v1/auth/verify checks every SIWE field (%s)', (di
     )
   })
 
-  test('behavior: a Not Before still ahead beyond the skew is refused (siwe_not_yet_valid)', async () => {
+  // Beyond the skew: siwe_not_yet_valid.
+  attack('a sign-in message not valid yet', 'at once', async () => {
     const attempt = await expectRefused({ notBefore: at(clock, 3600_000) }, { status: 401, code: 'siwe_not_yet_valid' })
     expect(attempt.message).toBe('Sign-in rejected: the message is not valid yet.')
     await expectRefused({ notBefore: at(clock, SKEW_MS + 5_000) }, { status: 401, code: 'siwe_not_yet_valid' })
@@ -341,7 +352,8 @@ describe.each(DIALECTS)('POST /v1/auth/verify with the published SIWE vectors (%
     expect((await refused(server, vectorMessage(late), late.signature)).code).toBe('siwe_issued_too_long_ago')
   })
 
-  test('behavior: a real signature for another site is refused by a server that is not that site', async () => {
+  // Refused by a server that is not that site, vectors' site or not.
+  attack('a real sign-in signature for another site', 'at once', async () => {
     const tally = positive['recovery byte starting at 0'] as Vector
     setTime(tally.issuedAt)
     expect(await refused(server, vectorMessage(tally), tally.signature)).toMatchObject({

@@ -6,6 +6,7 @@
 import { type DmtpKeys, generateDmtpKeys, hexToBytes, type KeyBundle, toBase64Url } from '@dmtp/protocol'
 import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { attack } from '../../sdk/test/hostile/attack.js'
 import { DIALECTS, snapshotDb, TestServer } from './_util.js'
 import { api, flipChar, TestWallet } from './_wallet.js'
 
@@ -39,20 +40,18 @@ describe.each(DIALECTS)('keys (%s)', (dialect) => {
     expect(served).toMatchObject({ status: 200, body: { address: alice.address, cid: alice.bundleCid, bundle: alice.bundle } })
   })
 
-  test('behavior: a bundle signed by another wallet is refused', async () => {
+  // Signed by another wallet, or altered after signing: refused, and nothing is stored.
+  attack('key substitution on the way to the server', 'at once', async () => {
     const alice = await new TestWallet(server.url).signIn()
     const mallory = new TestWallet(server.url)
-    const { bundle } = await alice.makeBundle({}, undefined, { signer: mallory })
-    const response = await refused(alice, bundle)
+    const byMallory = (await alice.makeBundle({}, undefined, { signer: mallory })).bundle
+    const response = await refused(alice, byMallory)
     expect(response.status).toBe(400)
     expect(response.body.error).toEqual({
       code: 'invalid_signature',
       message: `Invalid signature on key bundle: not signed by ${alice.address} over these keys.`,
     })
-  })
 
-  test('behavior: a bundle altered after signing is refused', async () => {
-    const alice = await new TestWallet(server.url).signIn()
     const { bundle } = await alice.makeBundle()
     const other = await generateDmtpKeys(crypto)
     const priKey = bundle.DMTPpriKey as Extract<KeyBundle['DMTPpriKey'], { scheme: 'eip191-hkdf-aes256gcm' }>

@@ -6,6 +6,7 @@
 import { generateDmtpKeys, type P2PEnvelope } from '@dmtp/protocol'
 import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { attack } from '../../sdk/test/hostile/attack.js'
 import { DIALECTS, rowCounts, snapshotDb, TestServer } from './_util.js'
 import { api, flipChar, TestWallet } from './_wallet.js'
 
@@ -50,6 +51,7 @@ describe.each(DIALECTS)('messages security (%s)', (dialect) => {
       seq: 1,
       receivedAt: expect.any(String),
       e2ee: true,
+      receipt: expect.objectContaining({ key: server.ctx.serverKey.get().cid }),
     })
     // Stored once for the room (no row per member), at one stream position.
     expect(await rowCounts(server, ['messages', 'room_members', 'cids'])).toEqual({
@@ -82,7 +84,8 @@ describe.each(DIALECTS)('messages security (%s)', (dialect) => {
     })
   })
 
-  test('behavior: an envelope altered after signing is refused', async () => {
+  // Any field edited after signing: refused with invalid_signature, and nothing is stored.
+  attack('an envelope edited on the way to the server', 'at once', async () => {
     const { alice, bob, room } = await pair()
     const envelope = await alice.seal(bob, 'hello', { room })
     const altered: Record<string, P2PEnvelope> = {

@@ -9,6 +9,7 @@
 import { type LogEntry, type RoomEvent, toBlock } from '@dmtp/protocol'
 import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { attack } from '../../sdk/test/hostile/attack.js'
 import { type GroupWallet, groupWallets, keyring, replayLog, rolesOf, unlimited } from './_rooms.js'
 import { DIALECTS, snapshotDb, TestServer } from './_util.js'
 import { type ApiResponse, flipChar } from './_wallet.js'
@@ -45,7 +46,8 @@ describe.each(DIALECTS)('room forgery (%s)', (dialect) => {
       expect((await mallory.postSigned(envelope, content)).status).toBe(200)
     })
 
-    test('behavior: each way of posting as another member is refused, and nothing is stored', async () => {
+    // Each way of posting as another member: refused, and nothing is stored.
+    attack('a group message posted as another member', 'at once', async () => {
       const text = { type: 'text' as const, text: 'I am Alice' }
       const aliceKey = alice.keys.ed25519.secretKey
       const cases: [string, () => Promise<ApiResponse>, number, string][] = [
@@ -143,7 +145,8 @@ describe.each(DIALECTS)('room forgery (%s)', (dialect) => {
       }
     })
 
-    test('behavior: the same signed message posted again is stored once', async () => {
+    // Stored once; by another wallet, or with other bytes under its id, refused.
+    attack('a signed group message posted again', 'at once', async () => {
       const { envelope, content } = await alice.sealSigned(room, { type: 'text', text: 'once' })
       const first = await alice.postSigned(envelope, content)
       expect(first.status).toBe(200)
@@ -159,7 +162,8 @@ describe.each(DIALECTS)('room forgery (%s)', (dialect) => {
   })
 
   describe('events', () => {
-    test('behavior: each way of acting as another member is refused, and nothing is stored', async () => {
+    // Each way of acting as another member: refused, and nothing is stored.
+    attack('a group event posted as another member', 'at once', async () => {
       const aliceKey = alice.keys.ed25519.secretKey
       const elsewhere = await alice.createRoom({ name: 'Elsewhere' })
       const kickOwner = { type: 'kick' as const, members: [owner.address] }
@@ -232,7 +236,8 @@ describe.each(DIALECTS)('room forgery (%s)', (dialect) => {
       expect(await rolesOf(owner, room)).toMatchObject({ [owner.address]: 'owner', [mallory.address]: 'member' })
     })
 
-    test('behavior: a replayed signed event makes no second entry, even once it would pass again', async () => {
+    // No second entry, even once it would pass again.
+    attack('a signed group event replayed', 'at once', async () => {
       const [victim] = (await groupWallets(server, 1)) as [GroupWallet]
       await victim.must(room, { type: 'join' })
       const kick = await owner.signEvent(room, { type: 'kick', members: [victim.address] })
@@ -256,7 +261,8 @@ describe.each(DIALECTS)('room forgery (%s)', (dialect) => {
       expect((await refused(() => owner.postEvent(room, reused))).body.error.code).toBe('message_id_conflict')
     })
 
-    test('behavior: an event signed long ago, or far ahead, is refused (clock_skew)', async () => {
+    // Refused (clock_skew).
+    attack('a group event signed long ago or far ahead', 'at once', async () => {
       for (const offset of [-10 * 60_000, 10 * 60_000]) {
         const event = await alice.signEvent(
           room,

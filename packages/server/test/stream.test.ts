@@ -51,7 +51,15 @@ describe.each(DIALECTS)('stream (%s)', (dialect) => {
     expect(sent).toEqual({
       type: 'sent',
       ref: 'r-1',
-      result: { id: envelope.id, room, cid: expect.any(String), seq: 1, receivedAt: expect.any(String), e2ee: true },
+      result: {
+        id: envelope.id,
+        room,
+        cid: expect.any(String),
+        seq: 1,
+        receivedAt: expect.any(String),
+        e2ee: true,
+        receipt: expect.objectContaining({ key: server.ctx.serverKey.get().cid }),
+      },
     })
     const [pos] = await positionsOf(server, [envelope.id])
     const received = await bobStream.next((frame) => frame.type === 'message')

@@ -16,7 +16,7 @@ import { parseId } from '../parsers.js'
 import { progressBar } from '../progress.js'
 import { requireWallet } from '../wallet.js'
 
-type VerifyOptions = { room?: string; chainRpc?: string; registry?: string }
+type VerifyOptions = { room?: string; rpc?: string; chainRpc?: string; registry?: string }
 
 /**
  * @example
@@ -27,7 +27,8 @@ export function verifyCommand(): Command {
   return withChainOptions(
     new Command('verify')
       .description('Check the server against the chain: anchored, pending, missing or altered, message by message')
-      .option('--room <id>', 'only this room (a 1:1 conversation or a group you are in)', parseId),
+      .option('--room <id>', 'only this room (a 1:1 conversation or a group you are in)', parseId)
+      .option('--rpc <url>', 'read the pinned chain through an EVM JSON-RPC you chose (recommended)'),
   )
     .addHelpText(
       'after',
@@ -35,7 +36,11 @@ export function verifyCommand(): Command {
 Examples:
   $ dmtp verify                                   every room of your wallet, 1:1 and groups
   $ dmtp verify --room AGWwcmrhX9BHfF0JejIEqg --json
+  $ dmtp verify --rpc https://polygon-rpc.com     the pinned chain, through an RPC you chose
   $ dmtp verify --chain-rpc https://polygon-rpc.com --registry 0x…   against a chain you choose
+
+Without --rpc or --chain-rpc, the chain is read through the RPC the server names, and a warning
+says so: an operator who runs the only RPC can lie about the chain as well.
 
 --json prints {"anchored","pending","missing","altered","unavailable","hiddenRooms","keys":{…},…}
 with the details. In a group, its membership-log entries are checked too (an entry the log replay
@@ -55,7 +60,7 @@ not. Exit status 1 when anything is missing, altered, unavailable, hidden or mis
       }
       const progress = progressBar({ enabled: !globals.json || process.stderr.isTTY === true })
       const report = await client
-        .verify({ room: options.room, chain: chainTarget(options), onProgress: progress.report })
+        .verify({ room: options.room, rpcUrl: options.rpc, chain: chainTarget(options), onProgress: progress.report })
         .finally(() => progress.done())
       if (globals.json) printJson(report)
       else {
@@ -78,6 +83,7 @@ not. Exit status 1 when anything is missing, altered, unavailable, hidden or mis
         for (const key of report.keyDetails.filter((k) => k.status === 'mismatched')) {
           printLine(`  key      ${key.address}: ${terminalSafe(key.reason)}`)
         }
+        for (const warning of report.warnings) printLine(`  warning  ${warning.code}: ${terminalSafe(warning.message)}`)
       }
       if (!report.ok) process.exitCode = 1
     })

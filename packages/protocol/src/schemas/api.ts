@@ -132,6 +132,17 @@ export const sendMessageRequestSchema = z.strictObject({
   content: messageContentSchema.optional(),
 })
 
+/**
+ * The server's signed receipt of a stored message (protocol.md §5.6). Only the shape is checked
+ * here, loosely: `verifyReceipt` judges the content, so that a client names a bad receipt as such.
+ */
+export const receiptSchema = z.strictObject({
+  root: z.string().max(64),
+  proof: z.array(z.string().max(64)).max(12),
+  signature: z.string().max(128),
+  key: z.string().max(128),
+})
+
 export const sendMessageResponseSchema = z.strictObject({
   id: idSchema,
   room: idSchema,
@@ -139,6 +150,8 @@ export const sendMessageResponseSchema = z.strictObject({
   seq: z.number().int().positive(),
   receivedAt: timestampSchema,
   e2ee: z.boolean(),
+  /** Always sent; optional here so that a client refuses an ack without one by name. */
+  receipt: receiptSchema.optional(),
 })
 
 /**

@@ -6,10 +6,16 @@
  * A room's positions are gapless (protocol.md §6.2), so the page itself is checked too: a
  * position it lacks is reported in `gaps` (the server withholds it), and a page that lists a
  * position, record or id twice, or out of order, cannot be true and is refused.
+ *
+ * The page is also held to the server's receipts of this wallet's sends (protocol.md §5.6): a
+ * receipted position the page covers must hold that message; if it is missing or another record
+ * sits there, the result says so in `broken`, with what was served (evidence that
+ * `checkReceiptEvidence` in @dmtp/protocol verifies).
  */
 import { BaseError, messagesResponseSchema, type RoomRecord } from '@dmtp/protocol'
 import { getAddress } from 'viem/utils'
 import { type DecryptedMessage, decryptRecord } from '../_decrypt.js'
+import { type BrokenReceipt, checkAgainstReceipts, heldReceipts, loadReceipts } from '../_receipts.js'
 import { authedRequest } from '../_session.js'
 import type { DmtpClientBase } from '../client.js'
 import type { ApiErrorType } from '../errors.js'
@@ -34,6 +40,8 @@ export type GetMessagesReturnType = {
   nextCursor: number | null
   /** Positions missing from this page (or between it and `cursor`), oldest first; empty when none. */
   gaps: HistoryGap[]
+  /** Receipts of this wallet's sends that the page contradicts, with what it served; empty when none. */
+  broken: BrokenReceipt[]
 }
 
 export type GetMessagesErrorType = HistoryRejectedErrorType | ApiErrorType | TypeError
@@ -43,6 +51,7 @@ export type GetMessagesErrorType = HistoryRejectedErrorType | ApiErrorType | Typ
  * import { foldMessages, getMessages } from '@dmtp/sdk'
  * let page = await getMessages(client, { room })
  * if (page.gaps.length > 0) console.warn('the server withholds', page.gaps)
+ * if (page.broken.length > 0) console.warn('the server broke its receipts', page.broken)
  * while (page.nextCursor !== null) page = await getMessages(client, { room, cursor: page.nextCursor })
  * @throws {HistoryRejectedError} when the page lists a position twice or out of order.
  */
@@ -52,14 +61,39 @@ export async function getMessages(
 ): Promise<GetMessagesReturnType> {
   if ((room === undefined) === (peer === undefined)) throw new TypeError('"room" or "peer" expected (one of them)')
   const id = room ?? (await openDirect(client, { peer: getAddress(peer as string) }))
+  await loadReceipts(client)
+  const held = heldReceipts(client, id)
   const { ascending, nextCursor, gaps } = await readRoomRecords(client, { room: id, cursor, limit, order })
+  const { broken } = await checkAgainstReceipts(client, {
+    room: id,
+    held,
+    served: ascending,
+    ...coveredPositions(ascending, { cursor, order, complete: nextCursor === null }),
+  })
   // In order, so that log entries are replayed before the messages placed after them.
   const read: DecryptedMessage[] = []
   for (const record of ascending) {
     const message = await decryptRecord(client, record)
     read.push(message.room === id ? message : { ...message, text: null, status: 'altered' })
   }
-  return { messages: order === 'asc' ? read : read.reverse(), nextCursor, gaps }
+  return { messages: order === 'asc' ? read : read.reverse(), nextCursor, gaps, broken }
+}
+
+/**
+ * The positions a page speaks for: from the cursor (exclusive) to what it served, and on the last
+ * page of its direction to the end (`asc`: the newest; `desc`: position 1).
+ * @internal
+ */
+export function coveredPositions(
+  ascending: RoomRecord[],
+  { cursor, order, complete }: { cursor: number | undefined; order: 'asc' | 'desc'; complete: boolean },
+): { from: number; to: number } {
+  if (order === 'asc') {
+    const from = (cursor ?? 0) + 1
+    return { from, to: complete ? Number.POSITIVE_INFINITY : (ascending.at(-1)?.seq ?? from - 1) }
+  }
+  const to = cursor === undefined ? Number.POSITIVE_INFINITY : cursor - 1
+  return { from: complete ? 1 : (ascending[0]?.seq ?? to + 1), to }
 }
 
 /**

@@ -3,6 +3,11 @@
  * the wallet, have the wallet sign the bundle, upload it. When the wallet already has a bundle on
  * the server (a new device), unlock it with the wallet alone instead. `rotate: true` replaces the
  * keys with new ones; messages made with the old keys stay readable.
+ *
+ * The bundle is signed for the server this client was configured with (its URL's host), never for
+ * the domain `/v1/info` names: a server naming another domain is refused before anything is signed,
+ * as in sign-in. Existing keys are checked like anyone's before they are unlocked (a rolled-back
+ * bundle is refused), and a new bundle is remembered as this wallet's newest.
  */
 import {
   ApiError,
@@ -11,15 +16,19 @@ import {
   generateDmtpKeys,
   keyBundleResponseSchema,
   putKeyBundleResponseSchema,
+  toBlock,
   type WalletScheme,
   wrapDmtpKeys,
 } from '@dmtp/protocol'
+import { rememberNewest } from '../_key-history.js'
 import { ownKeys } from '../_keyring.js'
 import { authedRequest, serverInfo } from '../_session.js'
 import type { DmtpClientBase } from '../client.js'
+import type { KeyBundleRejectedErrorType } from '../errors.js'
 import { supportsWalletEncryption } from '../wallets/resolve-wallet.js'
-import { bundleByCid } from './get-key-bundle.js'
+import { checkServedBundle } from './get-key-bundle.js'
 import { fetchPage, type MigrateParameters, type MigrateStop, migrate } from './migrate.js'
+import { SignInDomainMismatchError, type SignInDomainMismatchErrorType } from './sign-in.js'
 
 export type SetupParameters = {
   /** How to protect the private keys; defaults to `eth_decrypt` when the wallet supports it. */
@@ -50,9 +59,12 @@ export type SetupReturnType = {
   migration: { migrated: number; remaining: number; error?: string; stopped?: MigrateStop }
 }
 
-export type SetupErrorType = ApiError | Error
+export type SetupErrorType = SignInDomainMismatchErrorType | KeyBundleRejectedErrorType | ApiError | Error
 
 /**
+ * @throws {SignInDomainMismatchError} when `/v1/info` names another domain or origin than the
+ * configured server URL (nothing was signed).
+ * @throws {KeyBundleRejectedError} when the wallet's existing bundle fails the client's checks.
  * @example
  * import { setup } from '@dmtp/sdk'
  * const { cid, created } = await setup(client)
@@ -62,6 +74,11 @@ export async function setup(
   { scheme, rotate = false, onProgress, onMigrationProgress }: SetupParameters = {},
 ): Promise<SetupReturnType> {
   const [wallet, crypto, info] = await Promise.all([client.getWallet(), client.getCrypto(), serverInfo(client)])
+  const configured = new URL(client.server)
+  const claimedOrigin = URL.canParse(info.url) ? new URL(info.url).origin : info.url
+  if (info.domain !== configured.host || claimedOrigin !== configured.origin) {
+    throw new SignInDomainMismatchError({ configured: configured.origin, claimed: { domain: info.domain, url: info.url } })
+  }
   onProgress?.('checking')
   if (!rotate) {
     const existing = await client.http
@@ -72,7 +89,7 @@ export async function setup(
       })
     if (existing) {
       onProgress?.('unlocking')
-      const bundle = await bundleByCid(client, existing.cid, wallet.address)
+      const { bundle } = await checkServedBundle(client, wallet.address, existing)
       await ownKeys(client, existing.cid)
       client.state.currentCid = existing.cid
       const migration = await migrateWaiting(client, onProgress, onMigrationProgress)
@@ -97,7 +114,7 @@ export async function setup(
     keys,
     encrypted,
     address: wallet.address,
-    domain: info.domain,
+    domain: configured.host,
     chainId: info.chainId,
     signMessage: (message) => wallet.signMessage(message),
   })
@@ -108,12 +125,20 @@ export async function setup(
     body: bundle,
     schema: putKeyBundleResponseSchema,
   })
-  client.state.ownKeys.set(result.cid, Promise.resolve(keys))
-  client.state.currentCid = result.cid
+  const cid = toBlock(bundle, crypto.sha256).cid
+  if (result.cid !== cid) {
+    throw new ApiError({
+      code: 'upstream_failure',
+      message: `The server says it stored the key bundle as ${result.cid}, but its CID is ${cid}.`,
+    })
+  }
+  client.state.ownKeys.set(cid, Promise.resolve(keys))
+  client.state.currentCid = cid
   client.state.currentOf.delete(wallet.address)
+  await rememberNewest(client, { address: wallet.address, cid, bundle })
   const migration = await migrateWaiting(client, onProgress, onMigrationProgress)
   onProgress?.('done')
-  return { address: wallet.address, cid: result.cid, created: true, replaced: result.replaced, scheme: chosen, migration }
+  return { address: wallet.address, cid, created: true, replaced: result.replaced, scheme: chosen, migration }
 }
 
 /** Pattern β: migrates what was relayed to this wallet before it had keys. Never fails setup. */

@@ -16,15 +16,23 @@
  *
  * A room's membership log is also replayed (`_room-log.ts`): an entry the replay refuses (forged,
  * unsigned, not allowed at its place) counts as altered. Key bundles: each wallet's current bundle
- * (its own, and its 1:1 peers') is checked against its CID on chain.
+ * (its own, and its 1:1 peers') is checked against its CID on chain. Each manifest's time bounds
+ * are checked against the chain's blocks (`_time-bounds.ts`), and records whose `receivedAt` is far
+ * from their signed time are counted.
+ *
+ * The chain is read through an RPC the user chose (`rpcUrl`, or `createClient({ chain })`) when
+ * given: the registry and chain id are the pinned ones either way, but an RPC the operator runs
+ * could answer with an older key CID or fewer anchors. Without one, `warnings` says so.
  */
 import { ApiError, type LogRecord, type MessageRecord, messagesResponseSchema, type RoomRecord } from '@dmtp/protocol'
 import { anchoredRoomsOf } from '../_anchored-rooms.js'
 import { type ChainTarget, registryReader } from '../_chain.js'
 import { type AnchoredPosition, checkRoom, unavailableWindows } from '../_check-room.js'
+import { timeWarnings } from '../_decrypt.js'
 import { type ProgressReporter, readManifests } from '../_manifests.js'
 import { roomLog } from '../_room-log.js'
 import { authedRequest } from '../_session.js'
+import { checkTimeBounds, type TimeBoundProblem } from '../_time-bounds.js'
 import type { DmtpClientBase } from '../client.js'
 import { getKeyBundle, type KeyAnchorStatus, keyAnchorStatus } from './get-key-bundle.js'
 import { getRooms } from './get-rooms.js'
@@ -32,7 +40,13 @@ import { getRooms } from './get-rooms.js'
 export type VerifyParameters = {
   /** Only this room (default: every conversation of the wallet). */
   room?: string | undefined
-  /** The chain to trust; default: the one the server names in `/v1/info`. */
+  /**
+   * An RPC you chose (your node, or a provider you trust) to read the registry through: the
+   * registry and chain id stay the pinned ones, and the RPC must serve that chain id. Default: the
+   * client's `chain.rpcUrl`, else the RPC the server names (which its operator may run).
+   */
+  rpcUrl?: string | undefined
+  /** The chain to trust, RPC and registry; default: the pinned registry, read as `rpcUrl` says. */
   chain?: ChainTarget | undefined
   onProgress?: ProgressReporter | undefined
 }
@@ -50,7 +64,21 @@ export type VerifyDetail = {
   reason: string
 }
 
+/**
+ * `operator_rpc`: the chain was read only through the RPC the server names (its operator may run
+ * it, and answer with an older key or fewer anchors); pass `rpcUrl` to check through your own.
+ * `no_time_bound`: some manifests carry no lower time bound (made by an older server).
+ * `weak_time_bound`: a manifest names a block over a day older than its anchor.
+ * `received_at_skew`: records the server dates far from their signed time (see `receivedAtSkew`).
+ */
+export type VerifyWarning = {
+  code: 'operator_rpc' | 'no_time_bound' | 'weak_time_bound' | 'received_at_skew'
+  message: string
+}
+
 export type VerifyReturnType = {
+  /** The chain checked against: the pinned registry and chain id, and whose RPC was read. */
+  chain: { chainId: number | null; registry: string; rpcUrl: string; source: 'user' | 'operator' }
   anchored: number
   pending: number
   missing: number
@@ -66,7 +94,17 @@ export type VerifyReturnType = {
   /** Every message that is not plainly anchored, and why. */
   details: VerifyDetail[]
   keyDetails: { address: string; cid: string | null; status: KeyAnchorStatus | 'unregistered'; reason: string }[]
-  /** True when nothing is missing, altered, unavailable, hidden or mismatched. */
+  /**
+   * Manifests whose lower time bound (the block they name) holds on chain, manifests without one,
+   * and manifests whose bounds fail (back-dated, a block not on chain, dated after their anchor).
+   */
+  timeBounds: { bounded: number; unbounded: number; failed: number }
+  timeBoundDetails: TimeBoundProblem[]
+  /** Records whose `receivedAt` is over `RECEIVED_AT_SKEW_MS` from their signed time. */
+  receivedAtSkew: number
+  skewDetails: { room: string; kind: 'message' | 'log'; cid: string; seq: number; signedAt: string; receivedAt: string }[]
+  warnings: VerifyWarning[]
+  /** True when nothing is missing, altered, unavailable, hidden or mismatched, and every time bound holds. */
   ok: boolean
 }
 
@@ -82,11 +120,12 @@ const HIDDEN = new Set(['room_not_found', 'not_found', 'not_member', 'forbidden'
  */
 export async function verify(
   client: DmtpClientBase,
-  { room, chain, onProgress }: VerifyParameters = {},
+  { room, rpcUrl, chain, onProgress }: VerifyParameters = {},
 ): Promise<VerifyReturnType> {
-  const reader = await registryReader(client, chain)
+  const reader = await registryReader(client, chain ?? (rpcUrl ? { rpcUrl } : undefined))
   if (!reader) throw new NotAnchoredError()
   const { manifests, breaks } = await readManifests(client, reader, onProgress)
+  const bounds = await checkTimeBounds(reader, manifests)
   const anchoredByRoom = new Map<string, AnchoredPosition[]>()
   const anchoredLogs = new Map<string, AnchoredPosition[]>()
   const replacements = new Map<string, string>()
@@ -136,6 +175,7 @@ export async function verify(
   const rooms = [...listed, ...found.map((entry) => ({ id: entry.room, group: entry.group, peer: entry.peer, hidden: true }))]
   const gaps = unavailableWindows(manifests)
   const report: VerifyReturnType = {
+    chain: { chainId: reader.chainId ?? null, ...reader.target, source: reader.source },
     anchored: 0,
     pending: 0,
     missing: 0,
@@ -152,6 +192,11 @@ export async function verify(
     },
     details: [],
     keyDetails: [],
+    timeBounds: { bounded: bounds.bounded, unbounded: bounds.unbounded, failed: bounds.failures.length },
+    timeBoundDetails: bounds.failures,
+    receivedAtSkew: 0,
+    skewDetails: [],
+    warnings: [],
     ok: true,
   }
   for (const { room: id, cid } of unknown) {
@@ -172,6 +217,13 @@ export async function verify(
     })
     const messages = records.filter((record): record is MessageRecord => 'envelope' in record)
     const entries = records.filter((record): record is LogRecord => 'entry' in record)
+    for (const record of records) {
+      const signedAt = 'entry' in record ? record.entry.event.at : (record.envelope as { timestamp: string }).timestamp
+      if (!timeWarnings(signedAt, record.receivedAt).warnings) continue
+      report.receivedAtSkew++
+      const kind = 'entry' in record ? 'log' : 'message'
+      report.skewDetails.push({ room: id, kind, cid: record.cid, seq: record.seq, signedAt, receivedAt: record.receivedAt })
+    }
     const shared = { client, room: id, replacements, lastSyncAt, gaps, report, onProgress }
     await checkRoom({ ...shared, kind: 'message', records: messages, anchored: anchoredByRoom.get(id) ?? [] })
     if (entry.group) {
@@ -211,7 +263,9 @@ export async function verify(
     else report.keys.mismatched++
     report.keyDetails.push({ address, cid: served.cid, status: anchor.status, reason: anchor.reason })
   }
+  report.warnings = verifyWarnings(report, bounds.weak)
   report.ok =
+    report.timeBounds.failed === 0 &&
     report.missing === 0 &&
     report.altered === 0 &&
     report.unavailable === 0 &&
@@ -219,6 +273,30 @@ export async function verify(
     report.keys.mismatched === 0 &&
     report.manifests.unavailable === 0
   return report
+}
+
+function verifyWarnings(report: VerifyReturnType, weak: TimeBoundProblem[]): VerifyWarning[] {
+  const warnings: VerifyWarning[] = []
+  if (report.chain.source === 'operator') {
+    warnings.push({
+      code: 'operator_rpc',
+      message: `the chain was read only through ${report.chain.rpcUrl}, the RPC this server names; check through an RPC of your own (rpcUrl)`,
+    })
+  }
+  if (report.timeBounds.unbounded > 0) {
+    warnings.push({
+      code: 'no_time_bound',
+      message: `${report.timeBounds.unbounded} manifest(s) carry no lower time bound (made before manifests named a block)`,
+    })
+  }
+  for (const problem of weak) warnings.push({ code: 'weak_time_bound', message: `manifest ${problem.cid}: ${problem.reason}` })
+  if (report.receivedAtSkew > 0) {
+    warnings.push({
+      code: 'received_at_skew',
+      message: `${report.receivedAtSkew} record(s) dated by the server over 5 minutes from their signed time`,
+    })
+  }
+  return warnings
 }
 
 /** Every position of a room, oldest first. */

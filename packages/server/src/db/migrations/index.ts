@@ -10,6 +10,7 @@ import * as apiKeys from './20261123T000000000Z-api-keys.js'
 import * as relayedRoomsIndex from './20261127T000000000Z-relayed-rooms-index.js'
 import * as keysetIndexes from './20261127T120000000Z-keyset-indexes.js'
 import * as rooms from './20261203T000000000Z-rooms.js'
+import * as manifestTimeBound from './20261216T000000000Z-manifest-time-bound.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -26,6 +27,7 @@ const migrations: Record<string, DialectMigration> = {
   '20261127T000000000Z-relayed-rooms-index': relayedRoomsIndex,
   '20261127T120000000Z-keyset-indexes': keysetIndexes,
   '20261203T000000000Z-rooms': rooms,
+  '20261216T000000000Z-manifest-time-bound': manifestTimeBound,
 }
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -16,6 +16,9 @@ export interface ManifestsTable {
   block_number: string | null
   chain_index: number | null
   anchored_at: string | null
+  /** The manifest's lower time bound: the chain's newest block when it was claimed (decimal, hash). */
+  after_block_number: string | null
+  after_block_hash: string | null
 }
 export const tableName = 'manifests'
 export type PartialDB = { [tableName]: ManifestsTable }

@@ -166,6 +166,11 @@ export class EvmChain implements ChainClient {
     })
   }
 
+  async latestBlock(): Promise<{ number: bigint; hash: Hex }> {
+    const block = await this.publicClient.getBlock({ blockTag: 'latest' })
+    return { number: block.number, hash: block.hash }
+  }
+
   destroy(): Promise<void> {
     return this.stop()
   }

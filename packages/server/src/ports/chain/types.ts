@@ -27,5 +27,7 @@ export interface ChainClient {
   anchorCount(): Promise<number>
   anchors(start: number, count: number): Promise<string[]>
   keyOf(address: string): Promise<string>
+  /** The newest block: a manifest names it as its lower time bound. */
+  latestBlock(): Promise<{ number: bigint; hash: Hex }>
   destroy(): Promise<void>
 }

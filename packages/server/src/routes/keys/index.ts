@@ -77,6 +77,7 @@ export const keyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app,
         response: { 200: putKeyBundleResponseSchema },
       },
     },
-    async (request) => ctx.keys.put(sessionAddress(request), request.body),
+    // A rotation is anchored before it is acknowledged (the anchoring service sends it).
+    async (request) => ctx.keys.put(sessionAddress(request), request.body, { anchorer: ctx.anchoring }),
   )
 }

@@ -12,10 +12,15 @@
  * is waited for, and only a transaction that vanished is sent again. Manifests anchor in order;
  * while one waits for the chain, no new one is built (the backlog stays in the CIDs table and
  * goes into the next manifest). Failures retry with exponential backoff up to a minute.
+ *
+ * A key rotation is the exception to batching: `anchorKeyNow` puts it on chain, mined, before the
+ * server stores and acknowledges it, taking the same turn as the batches so the operator's nonces
+ * never collide.
  */
 import type { CryptoBackend } from '@dmtp/protocol'
 import type { AnchoringConfig } from '../../config/config.js'
 import type { Database } from '../../db/database.js'
+import { HttpError } from '../../errors.js'
 import type { Checkpoint } from '../../faults.js'
 import type { Clock } from '../../identity.js'
 import type { Logger } from '../../logger.js'
@@ -24,6 +29,7 @@ import type { ChainClient, Hex } from '../../ports/chain/types.js'
 import { KEYS_CHANNEL } from '../../ports/pub-sub/channels.js'
 import type { PubSub } from '../../ports/pub-sub/types.js'
 import { BlockReader } from '../blocks/reader.js'
+import type { KeyAnchor, KeyAnchorer } from '../keys/key-service.js'
 import { type BuiltManifest, buildManifest, claimManifest } from './manifest-builder.js'
 import { AnchoringReader } from './reader.js'
 import { AnchoringTransactor } from './transactor.js'
@@ -31,6 +37,8 @@ import { AnchoringTransactor } from './transactor.js'
 const TICK_MS = 1_000
 const MAX_BACKOFF_MS = 60_000
 const KEYS_PER_TX = 100
+/** How long a rotation waits for its transaction to be mined before it is refused. */
+const ROTATION_RECEIPT_MS = 30_000
 
 export type SyncResult = { seq: number; cid: string; count: number; bytes: number; buildMs: number; anchor?: AnchorResult }
 export type AnchorResult = { txHash: Hex; blockNumber: bigint; index: number; ms: number }
@@ -47,11 +55,12 @@ export type AnchoringServiceDeps = {
   checkpoint: Checkpoint
 }
 
-export class AnchoringService {
+export class AnchoringService implements KeyAnchorer {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<unknown> | undefined
   private failures = 0
   private retryAt = 0
+  private syncOwed = false
   private keysDue = true
   private lastSyncAt: number
   private unsubscribe: (() => void) | undefined
@@ -90,6 +99,54 @@ export class AnchoringService {
     }
   }
 
+  /**
+   * Anchors one key rotation now, in its own turn (no batch or manifest is sent meanwhile): runs
+   * `check` (throw to send nothing), sends `addKeys` for `entry` and waits until it is mined, then
+   * runs `store` with the transaction. Without a chain, `check` and `store` only. A crash between
+   * the transaction and `store` leaves the new CID on chain and the old bundle served: clients
+   * refuse that as a rollback until the wallet puts its bundle again (nothing is sent twice then).
+   * @throws {HttpError} chain_unavailable when the chain cannot be read or does not mine it in time.
+   */
+  async anchorKeyNow<T>(
+    entry: { address: string; cid: string },
+    { check, store }: { check(): Promise<void>; store(anchor: KeyAnchor | undefined): Promise<T> },
+  ): Promise<T> {
+    while (this.running) await this.running.catch(() => {})
+    const run = (async () => {
+      await check()
+      const chain = this.deps.chain
+      if (!chain) return store(undefined)
+      let anchor: KeyAnchor
+      try {
+        anchor = await this.sendKey(chain, entry)
+      } catch (cause) {
+        this.deps.logger.warn({ err: cause }, 'key rotation not anchored; refused')
+        throw new HttpError({
+          code: 'chain_unavailable',
+          message: 'The chain cannot take this key rotation now, so it was not stored; your current keys stay. Retry later.',
+          cause,
+        })
+      }
+      return store(anchor)
+    })()
+    this.running = run
+    try {
+      return await run
+    } finally {
+      this.running = undefined
+    }
+  }
+
+  private async sendKey(chain: ChainClient, entry: { address: string; cid: string }): Promise<KeyAnchor> {
+    // Already there: a retry after a crash between the transaction and the store.
+    if ((await chain.keyOf(entry.address)) === entry.cid) return { txHash: null, at: this.deps.clock.now().toISOString() }
+    const txHash = await chain.sendAddKeys([entry], await chain.nextNonce())
+    const receipt = await chain.waitForReceipt(txHash, ROTATION_RECEIPT_MS)
+    if (!receipt.success) throw new Error(`addKeys transaction ${txHash} reverted`)
+    this.deps.logger.info({ tx: txHash }, 'key rotation anchored')
+    return { txHash, at: this.deps.clock.now().toISOString() }
+  }
+
   private tick(): void {
     if (this.running || this.deps.clock.now().getTime() < this.retryAt) return
     this.running = this.cycle(false)
@@ -121,7 +178,7 @@ export class AnchoringService {
       if (this.deps.chain) await this.anchor(this.deps.chain, manifest)
     }
     if (this.deps.chain && unfinished.length > 0 && !force) return undefined
-    if (!force && !(await this.due())) return undefined
+    if (!force && !this.syncOwed && !(await this.due())) return undefined
     return this.syncOnce()
   }
 
@@ -137,9 +194,14 @@ export class AnchoringService {
   private async syncOnce(): Promise<SyncResult | undefined> {
     const started = performance.now()
     const now = this.deps.clock.now()
+    // The manifest's lower time bound (protocol.md §5.4), read before the claim and kept with it.
+    // A sync that fails before its claim (the chain down) is owed: the ticks retry it with backoff.
+    this.syncOwed = true
+    const after = await this.deps.chain?.latestBlock()
     const claimed = await this.deps.database.transaction(({ db }) =>
-      claimManifest(db, this.deps.crypto, { limit: this.deps.config.maxCidsPerManifest, now: now.toISOString() }),
+      claimManifest(db, this.deps.crypto, { limit: this.deps.config.maxCidsPerManifest, now: now.toISOString(), after }),
     )
+    this.syncOwed = false
     this.lastSyncAt = now.getTime()
     if (!claimed) return undefined
     this.deps.checkpoint('manifest-stored')

@@ -1,7 +1,8 @@
 /**
  * Builds sync manifests from the CIDs table. A manifest is a pure function of the database: the
- * CIDs assigned to it (by `manifest_seq`), its creation time and the previous manifest. So after a
- * crash the very same bytes, and the same CID, can be rebuilt, and its blocks written again.
+ * CIDs assigned to it (by `manifest_seq`), its creation time, the chain block it names as its lower
+ * time bound, and the previous manifest. So after a crash the very same bytes, and the same CID,
+ * can be rebuilt, and its blocks written again.
  */
 import { type CryptoBackend, MANIFEST_VERSION, type Manifest, toBlock } from '@dmtp/protocol'
 import type { Db } from '../../db/database.js'
@@ -54,6 +55,9 @@ export async function buildManifest(db: Db, crypto: CryptoBackend, seq: number):
     replaced,
     // Only when some are new: manifests from before groups keep their bytes (and CIDs).
     ...(Object.keys(logs).length > 0 ? { logs: inOrder(logs) } : {}),
+    ...(row.after_block_number !== null && row.after_block_hash !== null
+      ? { after: { number: row.after_block_number, hash: row.after_block_hash.toLowerCase() } }
+      : {}),
   }
   const block = toBlock(manifest, crypto.sha256)
   return { manifest, block: { cid: block.cid, bytes: block.bytes, text: block.text }, contents }
@@ -62,12 +66,13 @@ export async function buildManifest(db: Db, crypto: CryptoBackend, seq: number):
 /**
  * Claims up to `limit` unsynced CIDs for a new manifest and records it; returns it, built (so the
  * caller writes its blocks without reading them again), or undefined when nothing is waiting. Runs
- * inside the caller's transaction.
+ * inside the caller's transaction. `after` is the anchoring chain's newest block, read just before
+ * (the manifest's lower time bound); none on a server without a chain.
  */
 export async function claimManifest(
   db: Db,
   crypto: CryptoBackend,
-  { limit, now }: { limit: number; now: string },
+  { limit, now, after }: { limit: number; now: string; after?: { number: bigint; hash: string } | undefined },
 ): Promise<{ seq: number; cid: string; count: number; bytes: number; built: BuiltManifest } | undefined> {
   const t = new AnchoringTransactor(db)
   const waiting = await t.listWaiting(limit)
@@ -83,6 +88,8 @@ export async function claimManifest(
     cid_count: waiting.length,
     bytes: 0,
     status: 'built',
+    after_block_number: after ? after.number.toString() : null,
+    after_block_hash: after ? after.hash.toLowerCase() : null,
   })
   await t.assignCids(
     waiting.map((row) => row.seq),

@@ -58,7 +58,7 @@ export class AnchoringReader {
   findManifest(seq: number) {
     return this.db
       .selectFrom('manifests')
-      .select(['seq', 'prev_cid', 'created_at'])
+      .select(['seq', 'prev_cid', 'created_at', 'after_block_number', 'after_block_hash'])
       .where('seq', '=', seq)
       .executeTakeFirstOrThrow()
   }

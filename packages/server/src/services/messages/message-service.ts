@@ -20,6 +20,7 @@ import {
   type RoomRecord,
   SIGNED_SUITE,
   type SignedEnvelope,
+  signReceiptBatch,
   toBlock,
   verifyEnvelopeSignature,
 } from '@dmtp/protocol'
@@ -96,16 +97,29 @@ export class MessageService {
     this.processing.add(key)
   }
 
-  /** The first answer to this exact envelope, if it was stored (and since migrated, pattern β). */
+  /**
+   * The first answer to this exact envelope, if it was stored (and since migrated, pattern β: the
+   * receipt then names the relayed envelope, which the migrated one `replaces`). Rare, so its
+   * receipt is signed alone rather than with a writer transaction's.
+   */
   private async findStored(address: string, envelope: Envelope, cid: string): Promise<SendResult | undefined> {
     const { db } = this.deps.database
     const [row] = await findMessagesByIds(db, [envelope.id])
     if (!row || row.sender !== address) return undefined
-    if (row.cid === cid) {
-      return { id: row.id, room: row.room_id, cid: row.cid, seq: row.seq, receivedAt: row.received_at, e2ee: row.e2ee === 1 }
-    }
+    const stored = { id: row.id, room: row.room_id, cid, seq: row.seq, receivedAt: row.received_at }
+    if (row.cid === cid) return this.receipted({ ...stored, e2ee: row.e2ee === 1 })
     if (envelope.suite !== RELAY_SUITE || !(await isMigrationOf(db, row.cid, cid))) return undefined
-    return { id: row.id, room: row.room_id, cid, seq: row.seq, receivedAt: row.received_at, e2ee: false }
+    return this.receipted({ ...stored, e2ee: false })
+  }
+
+  private async receipted(result: Omit<SendResult, 'receipt'>): Promise<SendResult> {
+    const key = this.deps.serverKey.get()
+    const [receipt] = await signReceiptBatch(this.deps.crypto, {
+      acks: [result],
+      signingKey: key.keys.ed25519.secretKey,
+      key: key.cid,
+    })
+    return { ...result, receipt: receipt as SendResult['receipt'] }
   }
 
   /** Every check the server can make on a message, and the message as the writer takes it. */

@@ -13,11 +13,12 @@
  * A group message is one row, whatever the room's size; after the commit one event per room goes
  * out, carrying the stream frame ready to send to every member's socket.
  */
-import type { LogEntry, RoomActionType, RoomEvent } from '@dmtp/protocol'
+import type { CryptoBackend, LogEntry, Receipt, RoomActionType, RoomEvent } from '@dmtp/protocol'
 import type { Database } from '../../db/database.js'
 import type { Clock } from '../../identity.js'
 import type { PubSub } from '../../ports/pub-sub/types.js'
 import type { BlockSweeper } from '../blocks/block-sweeper.js'
+import type { ServerKeyService } from '../server-key/server-key-service.js'
 import type { RoomCache } from './room-cache.js'
 import { WriteBatch } from './write-batch.js'
 
@@ -39,7 +40,16 @@ export type PendingMessage = {
   text?: string | undefined
 }
 
-export type SendResult = { id: string; room: string; cid: string; seq: number; receivedAt: string; e2ee: boolean }
+export type SendResult = {
+  id: string
+  room: string
+  cid: string
+  seq: number
+  receivedAt: string
+  e2ee: boolean
+  /** Signed once per transaction over all its acks (protocol.md §5.6). */
+  receipt: Receipt
+}
 
 export type EventResult = { entry: LogEntry; cid: string; seq: number; pos: number; receivedAt: string; recordJson: string }
 
@@ -49,7 +59,16 @@ export type WriteItem =
 
 const MAX_BATCH = 512
 
-export type RoomWriterDeps = { database: Database; pubSub: PubSub; clock: Clock; roomCache: RoomCache; sweeper: BlockSweeper }
+export type RoomWriterDeps = {
+  database: Database
+  pubSub: PubSub
+  clock: Clock
+  roomCache: RoomCache
+  sweeper: BlockSweeper
+  /** Signs each transaction's receipts. */
+  crypto: CryptoBackend
+  serverKey: Pick<ServerKeyService, 'get'>
+}
 
 export class RoomWriter {
   private queue: WriteItem[] = []

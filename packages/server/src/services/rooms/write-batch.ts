@@ -1,7 +1,9 @@
 /**
  * One transaction of the room writer (`room-writer.ts`): the items queued while the previous
  * transaction ran, checked against the rules and given their positions in order, written, and
- * answered and published once the transaction commits.
+ * answered and published once the transaction commits. Every message it answers (written now, or
+ * a retry answered from what is stored) gets a receipt; one Ed25519 signature covers them all
+ * (protocol.md §5.6).
  */
 import {
   canonicalText,
@@ -10,6 +12,7 @@ import {
   type RoomActionTarget,
   type RoomActionType,
   type RoomEvent,
+  signReceiptBatch,
   toBlock,
 } from '@dmtp/protocol'
 import type { Insertable } from 'kysely'
@@ -25,6 +28,7 @@ import { ruleError } from './rule-error.js'
 
 type Published = { room: string; event: RoomStreamEvent; notices: [string, MemberNotice][] }
 type Item = WriteItem
+type Ack = { result: Omit<SendResult, 'receipt'>; item: Extract<Item, { kind: 'message' }> }
 
 /** One transaction's worth of items. */
 export class WriteBatch {
@@ -35,6 +39,7 @@ export class WriteBatch {
   private readonly cidRows: { cid: string; kind: string; room_id: string; address: null; created_at: string }[] = []
   private readonly published: Published[] = []
   private readonly answers: (() => void)[] = []
+  private readonly acks: Ack[] = []
   private tombstones = false
   private pos = 0
 
@@ -47,9 +52,43 @@ export class WriteBatch {
   }
 
   async write(): Promise<void> {
-    const { db } = this.tx
     const fresh = await this.withoutRepeats()
-    if (fresh.length === 0) return
+    if (fresh.length > 0) await this.writeFresh(fresh)
+    const answers = await this.signReceipts()
+    this.tx.onCommit(() => {
+      for (const answer of answers) answer()
+      for (const answer of this.answers) answer()
+      for (const { room, event, notices } of this.published) {
+        // A new member's streams subscribe before the room's event goes out; a removed one's
+        // streams deliver that event (their removal) before they let go of the room.
+        const joined = notices.filter(([, notice]) => notice.status === 'member')
+        const others = notices.filter(([, notice]) => notice.status !== 'member')
+        for (const [address, notice] of joined) this.deps.pubSub.publish(memberChannel(address), notice)
+        this.deps.pubSub.publish(roomChannel(room), event)
+        for (const [address, notice] of others) this.deps.pubSub.publish(memberChannel(address), notice)
+      }
+      if (this.tombstones) this.deps.sweeper.soon()
+    })
+  }
+
+  /** One signature over every ack of this transaction; each ack gets its own path to the root. */
+  private async signReceipts(): Promise<(() => void)[]> {
+    if (this.acks.length === 0) return []
+    const key = this.deps.serverKey.get()
+    const receipts = await signReceiptBatch(this.deps.crypto, {
+      acks: this.acks.map(({ result }) => result),
+      signingKey: key.keys.ed25519.secretKey,
+      key: key.cid,
+    })
+    return this.acks.map(
+      ({ result, item }, i) =>
+        () =>
+          item.resolve({ ...result, receipt: receipts[i] as SendResult['receipt'] }),
+    )
+  }
+
+  private async writeFresh(fresh: Item[]): Promise<void> {
+    const { db } = this.tx
     await this.lockRooms(fresh)
     const counter = await this.deps.database
       .forUpdate(db.selectFrom('counters').select('value').where('name', '=', 'pos'))
@@ -70,24 +109,12 @@ export class WriteBatch {
         .where('id', '=', id)
         .execute()
     }
-    this.tx.onCommit(() => {
-      for (const answer of this.answers) answer()
-      for (const { room, event, notices } of this.published) {
-        // A new member's streams subscribe before the room's event goes out; a removed one's
-        // streams deliver that event (their removal) before they let go of the room.
-        const joined = notices.filter(([, notice]) => notice.status === 'member')
-        const others = notices.filter(([, notice]) => notice.status !== 'member')
-        for (const [address, notice] of joined) this.deps.pubSub.publish(memberChannel(address), notice)
-        this.deps.pubSub.publish(roomChannel(room), event)
-        for (const [address, notice] of others) this.deps.pubSub.publish(memberChannel(address), notice)
-      }
-      if (this.tombstones) this.deps.sweeper.soon()
-    })
   }
 
   /**
    * Answers retries from what is stored: the same message (same id and CID) or the same event
-   * again gets its first result; another message under a used id is refused.
+   * again gets its first result (a message's with a receipt over the stored row, signed with
+   * this transaction's); another message under a used id is refused.
    */
   private async withoutRepeats(): Promise<Item[]> {
     const ids = [...new Set(this.items.map((item) => (item.kind === 'message' ? item.message.id : item.event.id)))]
@@ -120,7 +147,8 @@ export class WriteBatch {
       const old = existing.get(id)
       if (old) {
         if (item.kind === 'message' && old.kind === 'envelope' && old.cid === item.message.cid) {
-          item.resolve({ id, room: old.room_id, cid: old.cid, seq: old.seq, receivedAt: old.received_at, e2ee: old.e2ee === 1 })
+          const result = { id, room: old.room_id, cid: old.cid, seq: old.seq, receivedAt: old.received_at, e2ee: old.e2ee === 1 }
+          this.acks.push({ result, item })
         } else if (item.kind === 'event' && old.kind === 'log' && sameEvent(old.envelope, item.event)) {
           const entry = JSON.parse(old.envelope) as LogEntry
           item.resolve({
@@ -233,8 +261,7 @@ export class WriteBatch {
     if (inRoom && (m.type === 'recall' || m.type === 'pin' || m.type === 'unpin')) await this.act(m, inRoom)
     const recordJson = messageRecordJson(row as Parameters<typeof messageRecordJson>[0])
     this.publish(room, { pos, seq, recordJson }, [])
-    const result: SendResult = { id: m.id, room: m.roomId, cid: m.cid, seq, receivedAt: this.receivedAt, e2ee: m.e2ee }
-    this.answers.push(() => item.resolve(result))
+    this.acks.push({ result: { id: m.id, room: m.roomId, cid: m.cid, seq, receivedAt: this.receivedAt, e2ee: m.e2ee }, item })
   }
 
   /**

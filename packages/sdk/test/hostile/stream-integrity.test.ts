@@ -15,11 +15,13 @@ import {
   toBlock,
 } from '@dmtp/protocol'
 import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { unlimited } from '../../server/test/_rooms.js'
-import { HistoryRejectedError, type StreamEvent, type StreamReturnType } from '../src/index.js'
-import { MitmProxy } from './_proxy.js'
-import { collect, DIALECTS, messagesOf, newClient, TestServer } from './_util.js'
+import { unlimited } from '../../../server/test/_rooms.js'
+import { type ApiError, HistoryRejectedError, type StreamEvent, type StreamReturnType } from '../../src/index.js'
+import { MitmProxy } from '../_proxy.js'
+import { collect, DIALECTS, messagesOf, newClient, TestServer } from '../_util.js'
+import { attack } from './attack.js'
 
 type Client = ReturnType<typeof newClient>
 
@@ -103,7 +105,8 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     stream.close()
   })
 
-  test('behavior: a dropped frame is read back from history and shown before what follows it', async () => {
+  // Read back from history and shown before what follows it.
+  attack('a dropped stream frame', 'at once', async () => {
     const { alice, bob, bobAddress } = await pair()
     const stream = await live(bob)
     onMessageFrame((frame, index, send) => index !== 1 && send(frame))
@@ -114,7 +117,8 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     stream.close()
   })
 
-  test('behavior: frames sent twice, or sent again later renumbered as new, are shown once', async () => {
+  // Each shown once.
+  attack('a stream frame sent twice, or again later renumbered as new', 'at once', async () => {
     const { alice, bob, bobAddress } = await pair()
     const stream = await live(bob)
     let first: Record<string, any> = {}
@@ -131,7 +135,8 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     stream.close()
   })
 
-  test('behavior: reordered frames are shown in room order, once', async () => {
+  // Shown in room order, once.
+  attack('reordered stream frames', 'at once', async () => {
     const { alice, bob, bobAddress } = await pair()
     const stream = await live(bob)
     let held: Record<string, any> | undefined
@@ -147,7 +152,8 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     stream.close()
   })
 
-  test('behavior: a renumbered position is shown at the place history gives it, once', async () => {
+  // Shown at the place history gives it, once.
+  attack('a stream frame with its room position renumbered', 'at once', async () => {
     const { alice, bob, bobAddress } = await pair()
     const stream = await live(bob)
     onMessageFrame((frame, index, send) =>
@@ -160,7 +166,96 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     stream.close()
   })
 
-  test('behavior: in a group, what was said while a member was away is not owed; a dropped frame is read back', async () => {
+  // Each header field and the ciphertext, edited in a history answer with the record's CID kept or
+  // made to match the edit: never shown as the sender's words, and nothing else is disturbed.
+  attack('an envelope edited on the way to the receiver', 'at once', async () => {
+    const { alice, bob, bobAddress, aliceAddress } = await pair()
+    for (const text of ['h0', 'h1', 'h2']) await alice.send(bobAddress, text)
+    const flip = (value: string) => `${value.slice(0, 5)}${value[5] === 'A' ? 'B' : 'A'}${value.slice(6)}`
+    const stranger = privateKeyToAccount(generatePrivateKey()).address
+    const edits: Record<string, (value: string) => string> = {
+      messages: flip,
+      nonce: flip,
+      id: flip,
+      room: flip,
+      timestamp: (value) => new Date(Date.parse(value) + 1).toISOString(),
+      sender: () => stranger,
+      receiver: () => stranger,
+      senderKey: flip,
+      receiverKey: flip,
+    }
+    const shown: Record<string, string[]> = {}
+    for (const [field, edit] of Object.entries(edits)) {
+      for (const cid of ['kept', 'matched'] as const) {
+        proxy.rewriteJson = (path, body) => {
+          if (!path.includes('/messages?')) return body
+          const messages = body.messages.map((record: any) => {
+            if (record.seq !== 2) return record
+            const envelope = { ...record.envelope, [field]: edit(record.envelope[field]) }
+            return { ...record, envelope, cid: cid === 'kept' ? record.cid : toBlock(envelope, crypto.sha256).cid }
+          })
+          return { ...body, messages }
+        }
+        const page = await bob.messages(aliceAddress).catch((error: unknown) => error)
+        if (page instanceof Error) {
+          shown[field] = [...(shown[field] ?? []), `${cid}: ${page.name} ${(page as ApiError).code}`]
+          continue
+        }
+        const { messages } = page as Awaited<ReturnType<typeof bob.messages>>
+        expect(messages.map((m) => m.text)).toEqual(['h0', null, 'h2'])
+        shown[field] = [...(shown[field] ?? []), `${cid}: ${messages[1]?.status}`]
+      }
+    }
+    expect(shown).toMatchInlineSnapshot(`
+      {
+        "id": [
+          "kept: altered",
+          "matched: undecryptable",
+        ],
+        "messages": [
+          "kept: altered",
+          "matched: undecryptable",
+        ],
+        "nonce": [
+          "kept: altered",
+          "matched: undecryptable",
+        ],
+        "receiver": [
+          "kept: not_for_me",
+          "matched: not_for_me",
+        ],
+        "receiverKey": [
+          "kept: ApiError upstream_failure",
+          "matched: ApiError upstream_failure",
+        ],
+        "room": [
+          "kept: altered",
+          "matched: altered",
+        ],
+        "sender": [
+          "kept: altered",
+          "matched: unknown_key",
+        ],
+        "senderKey": [
+          "kept: ApiError upstream_failure",
+          "matched: ApiError upstream_failure",
+        ],
+        "timestamp": [
+          "kept: altered",
+          "matched: undecryptable",
+        ],
+      }
+    `)
+    proxy.rewriteJson = undefined
+    expect((await bob.messages(aliceAddress)).messages.map((m) => [m.text, m.status])).toEqual([
+      ['h0', 'ok'],
+      ['h1', 'ok'],
+      ['h2', 'ok'],
+    ])
+  })
+
+  // Read back; what was said while the member was away is not owed.
+  attack('a dropped stream frame in a group', 'at once', async () => {
     const { alice, bob } = await pair()
     const { room } = await alice.rooms.create({ type: 'public', name: 'integrity' })
     const stream = await live(bob)
@@ -180,7 +275,8 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     stream.close()
   })
 
-  test('behavior: a cursor far ahead is not trusted: never the resume point, so nothing sent meanwhile is lost', async () => {
+  // Never the resume point, so nothing sent meanwhile is lost.
+  attack('a stream cursor far ahead', 'at once', async () => {
     const { alice, bob, bobAddress } = await pair()
     const stream = await live(bob)
     const FAKE = 1_000_000_000
@@ -202,7 +298,8 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     stream.close()
   })
 
-  test('behavior: a cursor that does not rise is checked against the inbox, and never moves the resume point back', async () => {
+  // Checked against the inbox; it never moves the resume point back.
+  attack('a stream cursor that does not rise', 'at once', async () => {
     const { alice, bob, bobAddress } = await pair()
     const stream = await live(bob)
     let firstCursor = 0
@@ -219,7 +316,8 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     stream.close()
   })
 
-  test('behavior: an old message offered as the room’s next is not shown; the true next one is', async () => {
+  // Not shown; the true next one is.
+  attack("an old message replayed as a room's next", 'at once', async () => {
     const { alice, bob, bobAddress, aliceAddress } = await pair()
     const room = await alice.openDirect(bobAddress)
     // A message Alice really signed an hour ago, that the server never stored at this position.
@@ -275,7 +373,8 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     stream.close()
   })
 
-  test('behavior: a server that says it resumes further on than asked is read back from the inbox', async () => {
+  // What it skipped is read back from the inbox.
+  attack('a ready frame resuming further than asked', 'at once', async () => {
     const { alice, bob, bobAddress } = await pair()
     await say(alice, bobAddress, ['h0', 'h1', 'h2'])
     let latest = 0
@@ -295,7 +394,8 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     stream.close()
   })
 
-  test('behavior: a position missing from history too is reported as a gap, by the stream and by reads', async () => {
+  // Reported as a gap, by the stream and by reads.
+  attack('a message deleted from history', 'at once', async () => {
     const { alice, bob, bobAddress, aliceAddress } = await pair()
     const sent = []
     for (const text of ['h0', 'h1', 'h2']) sent.push(await alice.send(bobAddress, text))
@@ -323,7 +423,8 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     expect(inbox.gaps).toEqual([{ room, after: 1, before: 3 }])
   })
 
-  test('behavior: a history page that lists a position twice, or out of order, is refused; one with a hole is flagged', async () => {
+  // Refused; a page with a hole is flagged.
+  attack('a history page listing a record twice or out of order', 'at once', async () => {
     const { alice, bob, bobAddress, aliceAddress } = await pair()
     const sent = []
     for (const text of ['h0', 'h1', 'h2']) sent.push(await alice.send(bobAddress, text))
@@ -351,7 +452,8 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     expect((await bob.messages(aliceAddress)).gaps).toEqual([])
   })
 
-  test('behavior: an inbox page that lists a record twice, or whose cursors do not rise, is refused; one with a hole is flagged', async () => {
+  // Refused (also when its cursors do not rise); a page with a hole is flagged.
+  attack('an inbox page listing a record twice or out of order', 'at once', async () => {
     const { alice, bob, bobAddress } = await pair()
     const sent = []
     for (const text of ['h0', 'h1', 'h2']) sent.push(await alice.send(bobAddress, text))

@@ -6,17 +6,18 @@
  * why (`stopped`), and leave the real migration done.
  */
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { describe, expect, test } from 'vitest'
-import type { DialectName } from '../../server/test/_util.js'
-import { createClient, privateKeyWallet } from '../src/index.js'
-import { DIALECTS, newClient, TestServer } from './_util.js'
-import { HardeningProxy, type ProxiedRequest } from './hardening-proxy.js'
+import { describe, expect } from 'vitest'
+import type { DialectName } from '../../../server/test/_util.js'
+import { createClient, privateKeyWallet } from '../../src/index.js'
+import { MitmProxy, type ProxiedRequest } from '../_proxy.js'
+import { DIALECTS, newClient, TestServer } from '../_util.js'
+import { attack } from './attack.js'
 
 const FOREVER = 1_000
 
 /** A server behind a proxy; `count` messages relayed to a wallet with no keys yet (pattern β). */
 async function relayed(dialect: DialectName, count: number) {
-  const proxy = await HardeningProxy.start()
+  const proxy = await MitmProxy.create()
   const server = await TestServer.create({
     dialect,
     chain: true,
@@ -25,7 +26,7 @@ async function relayed(dialect: DialectName, count: number) {
       Object.assign(c.limits, { messagesPerSecond: 10_000, messageBurst: 10_000, requestsPerMinute: 100_000 })
     },
   })
-  proxy.target = `http://127.0.0.1:${server.server.port}`
+  proxy.target = server.server.port
   const alice = newClient(proxy.url, undefined, { node: true })
   await alice.setup()
   const bobKey = generatePrivateKey()
@@ -56,7 +57,8 @@ async function stillRelayed(server: TestServer, address: string): Promise<number
 
 for (const dialect of DIALECTS) {
   describe(`migrate against a server that always says there is more (${dialect}, anvil)`, () => {
-    test('behavior: a page already handled, served again for ever, ends the call after one pass (setup and migrate)', async () => {
+    // Ends the call after one pass, for setup and for migrate.
+    attack('a migration page replayed for ever', 'at once', async () => {
       await using setup = await relayed(dialect, 3)
       // The first full page with handoffs is replayed, and every answer says 1,000 remain.
       let replay: string | undefined
@@ -85,7 +87,8 @@ for (const dialect of DIALECTS) {
       expect(setup.proxy.count('/v1/migrations') - before).toBe(3)
     })
 
-    test('behavior: empty pages that say more remain end the wait with backoff, at waitMs or deadlineMs', async () => {
+    // Ends the wait with backoff, at waitMs or deadlineMs.
+    attack('empty migration pages that say more remain', 'at once', async () => {
       await using setup = await relayed(dialect, 2)
       // Nothing is ever listed; during setup none are said to wait, then 1,000 for ever.
       let remaining = 0
@@ -111,23 +114,29 @@ for (const dialect of DIALECTS) {
       expect(await bob.migrate()).toEqual({ migrated: 2, alreadyMigrated: 0, rejected: [], remaining: 0 })
     })
 
-    test('behavior: a cursor sent round to the first page ends the pass, and the call', async () => {
-      await using setup = await relayed(dialect, 500)
-      // Once a full page is seen, every listing is that page again, its cursor on; 1,000 always remain.
-      let first: string | undefined
-      setup.proxy.rewrite = (request, answer) => {
-        if (answer.status !== 200 || !(isListing(request) || isUpload(request))) return undefined
-        const body = JSON.parse(answer.body)
-        if (isUpload(request)) return JSON.stringify({ ...body, remaining: FOREVER })
-        if (body.handoffs.length === 500) first ??= answer.body
-        return JSON.stringify({ ...(first ? JSON.parse(first) : body), remaining: FOREVER })
-      }
-      const result = await setup.bobClient().setup()
-      expect(result.migration).toEqual({ migrated: 500, remaining: FOREVER, stopped: 'no_progress' })
-      // One pass: the page, its upload (one batch of ~0.6 MB), the page again by cursor; then the first page again.
-      expect(setup.proxy.count('/v1/migrations', 'POST')).toBe(1)
-      expect(setup.proxy.count('/v1/migrations', 'GET')).toBeLessThanOrEqual(12)
-      expect(await stillRelayed(setup.server, setup.bob)).toBe(0)
-    }, 120_000)
+    // Ends the pass, and the call.
+    attack(
+      'a migration cursor sent round to the first page',
+      'at once',
+      async () => {
+        await using setup = await relayed(dialect, 500)
+        // Once a full page is seen, every listing is that page again, its cursor on; 1,000 always remain.
+        let first: string | undefined
+        setup.proxy.rewrite = (request, answer) => {
+          if (answer.status !== 200 || !(isListing(request) || isUpload(request))) return undefined
+          const body = JSON.parse(answer.body)
+          if (isUpload(request)) return JSON.stringify({ ...body, remaining: FOREVER })
+          if (body.handoffs.length === 500) first ??= answer.body
+          return JSON.stringify({ ...(first ? JSON.parse(first) : body), remaining: FOREVER })
+        }
+        const result = await setup.bobClient().setup()
+        expect(result.migration).toEqual({ migrated: 500, remaining: FOREVER, stopped: 'no_progress' })
+        // One pass: the page, its upload (one batch of ~0.6 MB), the page again by cursor; then the first page again.
+        expect(setup.proxy.count('/v1/migrations', 'POST')).toBe(1)
+        expect(setup.proxy.count('/v1/migrations', 'GET')).toBeLessThanOrEqual(12)
+        expect(await stillRelayed(setup.server, setup.bob)).toBe(0)
+      },
+      120_000,
+    )
   })
 }

@@ -9,9 +9,10 @@ import type { AddressInfo } from 'node:net'
 import { ApiError, parseSignInMessage } from '@dmtp/protocol'
 import { generatePrivateKey } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { rowCounts } from '../../server/test/_util.js'
-import { createClient, type DmtpWallet, privateKeyWallet, SignInDomainMismatchError } from '../src/index.js'
-import { DIALECTS, TestServer } from './_util.js'
+import { rowCounts } from '../../../server/test/_util.js'
+import { createClient, type DmtpWallet, privateKeyWallet, SignInDomainMismatchError } from '../../src/index.js'
+import { DIALECTS, TestServer } from '../_util.js'
+import { attack } from './attack.js'
 
 /** A private-key wallet that records every message it is asked to sign. */
 function recordingWallet(): DmtpWallet & { signed: string[] } {
@@ -95,7 +96,8 @@ describe.each(DIALECTS)('signIn against a server that is not the one configured 
     expect(parseSignInMessage(wallet.signed[0] as string)).toMatchObject({ domain: url.host, uri: url.origin, chainId: 31_337 })
   })
 
-  test('behavior: a server whose /v1/info names another domain is refused before the wallet signs', async () => {
+  // Refused before the wallet signs.
+  attack('a server whose /v1/info names another domain', 'at once', async () => {
     await using elsewhere = await TestServer.create({
       dialect,
       configure: (c) => {
@@ -118,7 +120,8 @@ describe.each(DIALECTS)('signIn against a server that is not the one configured 
     expect(await rowCounts(elsewhere, ['auth_nonces', 'sessions'])).toEqual({ auth_nonces: 0, sessions: 0 })
   })
 
-  test('behavior: a relay that passes the real server’s /v1/info on is refused before the wallet signs', async () => {
+  // Refused before the wallet signs.
+  attack("a sign-in relay passing the real server's /v1/info on", 'at once', async () => {
     await using proxy = await RelayingProxy.start(server.url)
     const wallet = recordingWallet()
     const before = await rowCounts(server, ['auth_nonces', 'sessions'])
@@ -131,7 +134,8 @@ describe.each(DIALECTS)('signIn against a server that is not the one configured 
     expect(await rowCounts(server, ['auth_nonces', 'sessions'])).toEqual(before)
   })
 
-  test('behavior: a relay that claims to be itself gets a message for itself, which the real server refuses', async () => {
+  // It gets a message for itself, which the real server refuses.
+  attack('a sign-in relay claiming to be the server', 'at once', async () => {
     await using proxy = await RelayingProxy.start(server.url)
     const relay = new URL(proxy.url)
     proxy.rewriteInfo = (info) => ({ ...info, domain: relay.host, url: relay.origin })
@@ -159,7 +163,8 @@ describe.each(DIALECTS)('signIn against a server that is not the one configured 
     expect(await rowCounts(server, ['sessions'])).toEqual(before)
   })
 
-  test('behavior: a server whose public URL is the same host over another scheme is refused', async () => {
+  // Refused before the wallet signs.
+  attack('a server whose public URL is the same host over another scheme', 'at once', async () => {
     const port = await freePort()
     await using elsewhere = await TestServer.create({
       dialect,

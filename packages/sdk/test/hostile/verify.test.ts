@@ -7,8 +7,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { KeyBundleRejectedError } from '../src/index.js'
-import { newClient, rawBlocks, TestServer } from './_util.js'
+import { KeyBundleRejectedError } from '../../src/index.js'
+import { newClient, rawBlocks, TestServer } from '../_util.js'
+import { attack } from './attack.js'
 
 async function waitFor(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -66,7 +67,8 @@ describe('verify (sqlite, anvil)', () => {
     expect(progress).toContain('manifests')
   })
 
-  test('behavior: an altered message is caught', async () => {
+  // Shown as altered at once, and reported by verify.
+  attack('an envelope edited at rest', 'at once', async () => {
     const setup = await anchoredConversation()
     await using _server = setup.server
     const report = await tamperAndVerify(setup, async () => {
@@ -85,6 +87,12 @@ describe('verify (sqlite, anvil)', () => {
     })
     expect(report).toMatchObject({ altered: 1, missing: 0, ok: false })
     expect(report.details[0]).toMatchObject({ status: 'altered', cid: setup.sent[1]?.cid })
+    const page = await newClient(setup.server.url, setup.bob.key, { node: true }).messages(setup.aliceAddress)
+    expect(page.messages.map((m) => [m.text, m.status]).slice(0, 3)).toEqual([
+      ['first sync 0', 'ok'],
+      [null, 'altered'],
+      ['first sync 2', 'ok'],
+    ])
   })
 
   test('behavior: a deleted message is caught', async () => {
@@ -100,7 +108,22 @@ describe('verify (sqlite, anvil)', () => {
     expect(report.details).toContainEqual(expect.objectContaining({ status: 'missing', cid: setup.sent[4]?.cid }))
   })
 
-  test('behavior: reordered messages are caught', async () => {
+  // Nothing follows them to show a gap: no read can tell; verify reports the anchored one missing.
+  attack("a room's newest messages dropped for good", 'on verify', async () => {
+    const setup = await anchoredConversation()
+    await using _server = setup.server
+    const newest = [setup.sent[5]?.cid as string, setup.sent[6]?.cid as string]
+    const report = await tamperAndVerify(setup, async () => {
+      await db(setup).deleteFrom('messages').where('cid', 'in', newest).execute()
+    })
+    const page = await newClient(setup.server.url, setup.bob.key, { node: true }).messages(setup.aliceAddress)
+    expect(page.messages.map((m) => m.cid)).toEqual(setup.sent.slice(0, 5).map((sent) => sent.cid))
+    expect(page.gaps).toEqual([])
+    expect(report).toMatchObject({ missing: 1, altered: 0, pending: 0, ok: false })
+    expect(report.details).toEqual([expect.objectContaining({ status: 'missing', cid: newest[0] })])
+  })
+
+  attack('anchored messages reordered in the database', 'on verify', async () => {
     const setup = await anchoredConversation()
     await using _server = setup.server
     const report = await tamperAndVerify(setup, async () => {
@@ -114,7 +137,8 @@ describe('verify (sqlite, anvil)', () => {
     expect(report.details.map((d) => d.reason)).toContain('served out of its anchored order')
   })
 
-  test('behavior: a back-dated message is caught, whether its signed timestamp or its received time moves', async () => {
+  // Whether its signed timestamp or its received time moves.
+  attack('an anchored message back-dated in the database', 'on verify', async () => {
     const setup = await anchoredConversation()
     await using _server = setup.server
     const report = await tamperAndVerify(setup, async () => {
@@ -154,7 +178,7 @@ describe('verify (sqlite, anvil)', () => {
     )
   })
 
-  test('behavior: a message inserted after the fact is caught', async () => {
+  attack('a message inserted among anchored ones', 'on verify', async () => {
     const setup = await anchoredConversation()
     await using _server = setup.server
     const report = await tamperAndVerify(setup, async () => {
@@ -178,7 +202,7 @@ describe('verify (sqlite, anvil)', () => {
     expect(report.details[0]).toMatchObject({ cid: setup.sent[6]?.cid, reason: 'inserted among anchored messages' })
   })
 
-  test('behavior: an anchored manifest changed in the block store is caught', async () => {
+  attack('an anchored manifest edited in the block store', 'on verify', async () => {
     const setup = await anchoredConversation()
     await using _server = setup.server
     const report = await tamperAndVerify(setup, async () => {
@@ -189,7 +213,8 @@ describe('verify (sqlite, anvil)', () => {
     expect(report.manifests.unavailable).toBe(1)
   })
 
-  test('behavior: a rolled-back key bundle is reported, and nobody encrypts to it', async () => {
+  // Nobody encrypts to it, whois says why, and verify reports it.
+  attack('a key bundle rolled back after the newer one is anchored', 'at once', async () => {
     const setup = await anchoredConversation()
     await using _server = setup.server
     const old = await db(setup)

@@ -5,9 +5,10 @@
  */
 import fs from 'node:fs'
 import path from 'node:path'
-import { describe, expect, test } from 'vitest'
-import { DIALECTS } from './_util.js'
-import { again, anchorAll, dropBlocks, loseDatabase, proxiedServer, storedBlocks, wallets } from './hardening-fixtures.js'
+import { describe, expect } from 'vitest'
+import { DIALECTS } from '../_util.js'
+import { again, anchorAll, dropBlocks, loseDatabase, proxiedServer, storedBlocks, wallets } from '../hardening-fixtures.js'
+import { attack } from './attack.js'
 
 /** alice ↔ bob: 20 messages, anchored, with both keys on chain. */
 async function anchoredPair(dialect: (typeof DIALECTS)[number]) {
@@ -34,7 +35,8 @@ async function anchoredPair(dialect: (typeof DIALECTS)[number]) {
 
 for (const dialect of DIALECTS) {
   describe(`recover with blocks missing (${dialect}, anvil)`, () => {
-    test('behavior: the key bundles gone: nothing is counted readable, and both bundles are named', async () => {
+    // Nothing is counted readable, and both bundles are named.
+    attack('key bundle blocks withheld from recover', 'at once', async () => {
       await using setup = await anchoredPair(dialect)
       await setup.server.stop()
       await loseDatabase(setup.server)
@@ -49,7 +51,8 @@ for (const dialect of DIALECTS) {
       )
     })
 
-    test('behavior: the manifests gone: each is named, and the history is not passed off as empty', async () => {
+    // Each is named, and the history is not passed off as empty.
+    attack('manifest blocks withheld from recover', 'at once', async () => {
       await using setup = await anchoredPair(dialect)
       await setup.server.stop()
       await loseDatabase(setup.server)
@@ -68,7 +71,8 @@ for (const dialect of DIALECTS) {
       })
     })
 
-    test('behavior: the whole block store gone (the database kept): every manifest is named', async () => {
+    // The database kept: every manifest is named.
+    attack('the whole block store withheld from recover', 'at once', async () => {
       await using setup = await anchoredPair(dialect)
       await setup.server.stop()
       for (const suffix of ['', '-wal', '-shm'])
@@ -81,7 +85,8 @@ for (const dialect of DIALECTS) {
       )
     })
 
-    test("behavior: in a group, a lost log entry and a lost content block are named; a recall's deleted words are not", async () => {
+    // Both named; a recall's deleted words are not.
+    attack("a group's log entry and content block withheld from recover", 'at once', async () => {
       await using setup = await proxiedServer(dialect)
       const [alice, bob] = await wallets(setup.proxy.url, 2)
       if (!alice || !bob) throw new Error('two wallets')

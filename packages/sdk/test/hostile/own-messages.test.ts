@@ -3,7 +3,8 @@
  * held by both ends, and that of a relayed message (pattern β) by the server: either could
  * encrypt words "from" this wallet. So the history and the stream of a device that did not send
  * them check the wallet's own Ed25519 signature, and a relayed one must be encrypted to the
- * server's verified key. The forgeries below are written straight into the real database; each
+ * server's verified key. A forged incoming message, which the server cannot seal under the pair
+ * key, is refused as well. The forgeries below are written straight into the real database; each
  * test asserts what the wallet's owner is shown.
  */
 import {
@@ -12,6 +13,7 @@ import {
   type Envelope,
   type EnvelopeHeader,
   fromBase64Url,
+  generateDmtpKeys,
   P2P_SUITE,
   RELAY_SUITE,
   sealEnvelope,
@@ -21,8 +23,9 @@ import {
 import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, test } from 'vitest'
-import type { DecryptedMessage } from '../src/index.js'
-import { collect, DIALECTS, messagesOf, newClient, TestServer } from './_util.js'
+import type { DecryptedMessage } from '../../src/index.js'
+import { collect, DIALECTS, messagesOf, newClient, TestServer } from '../_util.js'
+import { attack } from './attack.js'
 
 type Client = ReturnType<typeof newClient>
 
@@ -120,7 +123,8 @@ describe.each(DIALECTS)('own messages (%s)', (dialect) => {
     expect(shown(live)).toEqual([['gm', 'ok']])
   })
 
-  test('behavior: an "outgoing" message the peer sealed with the pair key is not shown as yours', async () => {
+  // The peer holds the pair key too: sealed by the peer (signed with its key or none), it is not shown as yours.
+  attack('a forged "outgoing" message', 'at once', async () => {
     await using server = await TestServer.create({ dialect })
     const alice = newClient(server.url, undefined, { node: true })
     const bob = newClient(server.url, undefined, { node: true })
@@ -159,26 +163,75 @@ describe.each(DIALECTS)('own messages (%s)', (dialect) => {
     // The sending device's own view is checked the same way (only its echoes skip the check).
     expect(shown((await alice.messages(b.address)).messages)).toEqual(expected)
   })
+
+  // The server lacks the pair key: words "from" Bob sealed with keys of its own, or naming the key
+  // bundle of another wallet (Mallory's, with her real keys) as Bob's.
+  attack('a forged "incoming" 1:1 message', 'at once', async () => {
+    await using server = await TestServer.create({ dialect })
+    const [alice, bob, mallory] = [0, 1, 2].map(() => newClient(server.url, undefined, { node: true })) as [
+      Client,
+      Client,
+      Client,
+    ]
+    await Promise.all([alice.setup(), bob.setup(), mallory.setup()])
+    const [a, b, m] = await Promise.all([keysOf(alice), keysOf(bob), keysOf(mallory)])
+    const real = await bob.send(a.address, 'real')
+    const aliceBundle = await mallory.whois(a.address)
+    if (!aliceBundle.registered) throw new Error('alice has keys')
+    const header = { suite: P2P_SUITE, room: real.room, sender: b.address, receiver: a.address, receiverKey: a.cid }
+    const peer = { x25519: aliceBundle.bundle.DMTPpubKey.x25519, address: a.address }
+    const own = await generateDmtpKeys(crypto)
+    const forgeries = [
+      { senderKey: b.cid, secret: { keys: own, address: b.address } },
+      { senderKey: m.cid, secret: { keys: m.keys, address: b.address } },
+    ]
+    for (const { senderKey, secret } of forgeries) {
+      const text = 'Bob: send the funds to Mallory'
+      const envelope = await forge({
+        header: { ...header, senderKey },
+        text,
+        secret,
+        peer,
+        signingKey: secret.keys.ed25519.secretKey,
+      })
+      await insertRow(server, envelope as Envelope & { receiver: string }, true)
+    }
+    const { history, live } = await secondDevice(server, alice, b.address, 3)
+    const expected = [
+      ['real', 'ok'],
+      [null, 'undecryptable'],
+      [null, 'unknown_key'],
+    ]
+    expect(shown(history)).toEqual(expected)
+    expect(shown(live)).toEqual(expected)
+    expect(shown((await alice.messages(b.address)).messages)).toEqual(expected)
+  })
 })
 
-describe.each(DIALECTS)('own relayed messages (%s, anvil)', (dialect) => {
-  test('behavior: a relayed "outgoing" message forged by the server, or encrypted to a key not the server\'s, is not shown as yours', async () => {
-    await using server = await TestServer.create({ dialect, chain: true })
-    const alice = newClient(server.url, undefined, { node: true })
-    const mallory = newClient(server.url, undefined, { node: true })
-    await Promise.all([alice.setup(), mallory.setup()])
-    const a = await keysOf(alice)
-    const m = await keysOf(mallory)
-    const stranger = privateKeyToAccount(generatePrivateKey()).address
-    const real = await alice.send(stranger, 'relayed for real')
-    expect(real.e2ee).toBe(false)
-    const operator = server.ctx.serverKey.get()
-    const aliceBundle = await mallory.whois(a.address)
-    const malloryBundle = await alice.whois(m.address)
-    if (!aliceBundle.registered || !malloryBundle.registered) throw new Error('both have keys')
-    const relay = { suite: RELAY_SUITE, room: real.room, sender: a.address, receiver: stranger, senderKey: a.cid }
+/** Alice's real relayed message to a wallet with no keys, and what the server could forge with. */
+async function relayedSetup(dialect: (typeof DIALECTS)[number]) {
+  const server = await TestServer.create({ dialect, chain: true })
+  const alice = newClient(server.url, undefined, { node: true })
+  const mallory = newClient(server.url, undefined, { node: true })
+  await Promise.all([alice.setup(), mallory.setup()])
+  const a = await keysOf(alice)
+  const m = await keysOf(mallory)
+  const stranger = privateKeyToAccount(generatePrivateKey()).address
+  const real = await alice.send(stranger, 'relayed for real')
+  expect(real.e2ee).toBe(false)
+  const aliceBundle = await mallory.whois(a.address)
+  const malloryBundle = await alice.whois(m.address)
+  if (!aliceBundle.registered || !malloryBundle.registered) throw new Error('both have keys')
+  const relay = { suite: RELAY_SUITE, room: real.room, sender: a.address, receiver: stranger, senderKey: a.cid }
+  return { server, alice, a, m, stranger, aliceBundle, malloryBundle, relay }
+}
 
-    // The server can read and write what is relayed through its key: words "from" Alice, signed by itself.
+describe.each(DIALECTS)('own relayed messages (%s, anvil)', (dialect) => {
+  // The server can read and write what is relayed through its key: words "from" Alice, signed by itself.
+  attack('a relayed "outgoing" message forged by the server', 'at once', async () => {
+    const { server, alice, a, stranger, aliceBundle, relay } = await relayedSetup(dialect)
+    await using _server = server
+    const operator = server.ctx.serverKey.get()
     const byServer = await forge({
       header: { ...relay, receiverKey: operator.cid },
       text: 'forged by the server',
@@ -187,7 +240,19 @@ describe.each(DIALECTS)('own relayed messages (%s, anvil)', (dialect) => {
       signingKey: operator.keys.ed25519.secretKey,
     })
     await insertRow(server, byServer as Envelope & { receiver: string }, false)
-    // Alice's own signature, but encrypted to Mallory's key instead of the server's.
+    const { history, live } = await secondDevice(server, alice, stranger, 2)
+    const expected = [
+      ['relayed for real', 'ok'],
+      [null, 'invalid_signature'],
+    ]
+    expect(shown(history)).toEqual(expected)
+    expect(shown(live)).toEqual(expected)
+  })
+
+  // Alice's own signature, but encrypted to Mallory's key instead of the server's.
+  attack("a relayed message encrypted to a key that is not the server's", 'at once', async () => {
+    const { server, alice, a, m, stranger, malloryBundle, relay } = await relayedSetup(dialect)
+    await using _server = server
     const toMallory = await forge({
       header: { ...relay, receiverKey: m.cid },
       text: 'readable by Mallory',
@@ -196,16 +261,14 @@ describe.each(DIALECTS)('own relayed messages (%s, anvil)', (dialect) => {
       signingKey: a.keys.ed25519.secretKey,
     })
     await insertRow(server, toMallory as Envelope & { receiver: string }, false)
-
-    const { history, live } = await secondDevice(server, alice, stranger, 3)
+    const { history, live } = await secondDevice(server, alice, stranger, 2)
     const expected = [
       ['relayed for real', 'ok'],
-      [null, 'invalid_signature'],
       [null, 'unknown_key'],
     ]
     expect(shown(history)).toEqual(expected)
     expect(shown(live)).toEqual(expected)
-    expect(history[2]?.problem).toMatch(
+    expect(history[1]?.problem).toMatch(
       /^The server's key was refused: a relayed message names key \S+, not one of this server's\.$/,
     )
   })

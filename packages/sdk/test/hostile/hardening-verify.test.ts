@@ -6,9 +6,10 @@
  * answers the stable `chain_unavailable`, on its anchoring route and through the SDK.
  */
 import { describe, expect, test } from 'vitest'
-import { NotAnchoredError } from '../src/index.js'
-import { DIALECTS } from './_util.js'
-import { again, anchorAll, deleteRoomRows, dropBlocks, proxiedServer, wallets } from './hardening-fixtures.js'
+import { NotAnchoredError } from '../../src/index.js'
+import { DIALECTS } from '../_util.js'
+import { again, anchorAll, deleteRoomRows, dropBlocks, proxiedServer, wallets } from '../hardening-fixtures.js'
+import { attack } from './attack.js'
 
 /**
  * alice ↔ bob: 3 messages, a sync, 3 more, a sync, 1 pending. alice ↔ carol: 2 messages and
@@ -49,7 +50,8 @@ for (const dialect of DIALECTS) {
       expect(report.details).toEqual([expect.objectContaining({ status: 'pending', cid: setup.toBob[6]?.cid })])
     })
 
-    test('behavior: an anchored manifest no longer served makes what it listed unavailable, not altered', async () => {
+    // What it listed is unavailable, not altered.
+    attack('a manifest block withheld from verify', 'on verify', async () => {
       await using setup = await anchoredRooms(dialect)
       const first = await setup.server.ctx.database.db
         .selectFrom('manifests')
@@ -71,7 +73,8 @@ for (const dialect of DIALECTS) {
       )
     })
 
-    test('behavior: a record the history lists twice is counted once, and flagged', async () => {
+    // Counted once, and flagged.
+    attack('a record listed twice in the history verify reads', 'on verify', async () => {
       await using setup = await anchoredRooms(dialect)
       const room = setup.toBob[0]?.room as string
       const twice = setup.toBob[1]?.cid
@@ -89,7 +92,8 @@ for (const dialect of DIALECTS) {
       ])
     })
 
-    test('behavior: a 1:1 room whose rows are deleted from the database is hidden, and verify fails', async () => {
+    // Its rows deleted from the database: found in the anchored manifests, and verify fails.
+    attack('a whole conversation hidden from the room list', 'on verify', async () => {
       await using setup = await anchoredRooms(dialect)
       const room = setup.toCarol[0]?.room as string
       await deleteRoomRows(setup.server, room)
@@ -105,7 +109,8 @@ for (const dialect of DIALECTS) {
       expect(report.keyDetails.map((key) => key.address)).toContain(setup.carol.address)
     })
 
-    test('behavior: a group the server drops the wallet from is found in the anchored log, and verify fails', async () => {
+    // Found in the anchored log, and verify fails.
+    attack('a wallet dropped from a group it is in', 'on verify', async () => {
       await using setup = await anchoredRooms(dialect)
       const { room } = await setup.alice.rooms.create({ type: 'public', name: 'anchored group' })
       await setup.bob.rooms.join(room.id)

@@ -7,9 +7,10 @@
 
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, test } from 'vitest'
-import { sessionToken } from '../src/_session.js'
-import { ApiError, createClient, type DmtpClient, privateKeyWallet } from '../src/index.js'
-import { newClient, TestServer } from './_util.js'
+import { sessionToken } from '../../src/_session.js'
+import { ApiError, createClient, type DmtpClient, privateKeyWallet } from '../../src/index.js'
+import { newClient, TestServer } from '../_util.js'
+import { attack } from './attack.js'
 
 type Upload = { envelopes: Record<string, unknown>[] } & Record<string, unknown>
 type Answer = { status: number; body: { error?: { code: string; message: string } } }
@@ -148,30 +149,59 @@ const CASES: Case[] = [
   { name: 'malformed JSON', rewrite: () => '{"envelopes": [', status: 400, code: 'invalid_json' },
 ]
 
-describe('pattern β swap, attacked (sqlite, anvil)', () => {
-  for (const { name, rewrite, status, code } of CASES) {
-    test(`behavior: an upload with ${name} is refused with ${code}, and nothing changes`, async () => {
-      const { server, bobKey, bob, toBob, toCarol } = await relayedConversation()
-      await using _server = server
-      const tampering = tamperingFetch((upload) => rewrite(upload, { carolMessage: toCarol.id }))
-      const tamperer = createClient({ server: server.url, wallet: privateKeyWallet(bobKey), fetch: tampering.fetch })
-      // Setup publishes the keys (the server then writes the handoffs) and tries to migrate.
-      const setup = await tamperer.setup()
-      expect(setup.migration).toMatchObject({ migrated: 0, remaining: 3, error: expect.any(String) })
-      expect(tampering.answers[0]).toMatchObject({ status, body: { error: { code } } })
-      expect(await swapState(server, bob)).toEqual({
-        messages: byId(toBob.map(({ id, cid }) => ({ id, cid, e2ee: 0 }))),
-        handoffs: 3,
-        replacements: 0,
-        deletions: 0,
-      })
+const caseNamed = (name: string) => CASES.find((c) => c.name === name) as Case
 
-      const honest = await newClient(server.url, bobKey, { node: true }).migrate()
-      expect(honest).toMatchObject({ migrated: 3, remaining: 0, rejected: [] })
+/** Runs each case on a server of its own: refused with its code, nothing changed, and an honest migration after. */
+async function refusedUploads(names: string[]): Promise<void> {
+  for (const { name, rewrite, status, code } of names.map(caseNamed)) {
+    const { server, bobKey, bob, toBob, toCarol } = await relayedConversation()
+    await using _server = server
+    const tampering = tamperingFetch((upload) => rewrite(upload, { carolMessage: toCarol.id }))
+    const tamperer = createClient({ server: server.url, wallet: privateKeyWallet(bobKey), fetch: tampering.fetch })
+    // Setup publishes the keys (the server then writes the handoffs) and tries to migrate.
+    const setup = await tamperer.setup()
+    expect(setup.migration, name).toMatchObject({ migrated: 0, remaining: 3, error: expect.any(String) })
+    expect(tampering.answers[0], name).toMatchObject({ status, body: { error: { code } } })
+    expect(await swapState(server, bob), name).toEqual({
+      messages: byId(toBob.map(({ id, cid }) => ({ id, cid, e2ee: 0 }))),
+      handoffs: 3,
+      replacements: 0,
+      deletions: 0,
     })
+
+    const honest = await newClient(server.url, bobKey, { node: true }).migrate()
+    expect(honest, name).toMatchObject({ migrated: 3, remaining: 0, rejected: [] })
+  }
+}
+
+describe('pattern β swap, attacked (sqlite, anvil)', () => {
+  attack(
+    'a handoff upload with its header edited',
+    'at once',
+    () => refusedUploads(['a back-dated header', 'replacing another envelope']),
+    60_000,
+  )
+
+  attack('a handoff ciphertext changed after signing', 'at once', () => refusedUploads(['a ciphertext changed after signing']))
+
+  attack(
+    'a handoff batch proof edited, swapped or malformed',
+    'at once',
+    () => refusedUploads(['a changed hash in the batch proof', "another envelope's batch proof", 'a malformed batch proof']),
+    90_000,
+  )
+
+  attack("a handoff upload for another receiver's message", 'at once', () =>
+    refusedUploads(["a message relayed to someone else (another receiver's id)"]),
+  )
+
+  for (const name of ['an unknown field', 'malformed JSON']) {
+    test(`behavior: an upload with ${name} is refused with ${caseNamed(name).code}, and nothing changes`, () =>
+      refusedUploads([name]))
   }
 
-  test("behavior: another wallet replaying the receiver's upload is refused with not_found, and nothing changes", async () => {
+  // Refused with not_found, and nothing changes.
+  attack('a handoff upload replayed by another wallet', 'at once', async () => {
     const { server, bobKey, bob } = await relayedConversation()
     await using _server = server
     let captured: string | undefined
@@ -231,7 +261,8 @@ describe('handoff listing', () => {
     expect(await swapState(server, bob)).toEqual(before)
   })
 
-  test('behavior: a page with more handoffs than a page holds (501) is refused before any upload', async () => {
+  // 501 handoffs, copies of a real one: refused before any upload.
+  attack('a handoff page with more entries than a page holds', 'at once', async () => {
     const { server, bobKey, bob } = await relayedConversation()
     await using _server = server
     await createClient({ server: server.url, wallet: privateKeyWallet(bobKey), fetch: uploadsFail }).setup()

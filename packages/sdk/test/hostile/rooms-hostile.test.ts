@@ -2,7 +2,8 @@
  * A server that writes its database by hand cannot make a group message appear from someone
  * else, nor make members or roles appear: the forged rows below bypass every server check, and
  * the receiving client refuses each (as a status, never as a message). And a group's history
- * verifies against the chain and recovers from it, as a 1:1 conversation's does.
+ * verifies against the chain and recovers from it, as a 1:1 conversation's does: reordered, it
+ * fails verify and recovers in the anchored order.
  */
 import {
   generateDmtpKeys,
@@ -16,8 +17,9 @@ import {
 } from '@dmtp/protocol'
 import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
 import { describe, expect, test } from 'vitest'
-import { foldMessages } from '../src/index.js'
-import { DIALECTS, newClient, TestServer } from './_util.js'
+import { foldMessages } from '../../src/index.js'
+import { DIALECTS, newClient, TestServer } from '../_util.js'
+import { attack } from './attack.js'
 
 type Client = ReturnType<typeof newClient>
 
@@ -141,7 +143,8 @@ async function signingKeyOf(client: Client): Promise<Uint8Array> {
 }
 
 describe.each(DIALECTS)('rooms against a hostile server (%s)', (dialect) => {
-  test('default: messages forged into the database show as forgeries, never as messages', async () => {
+  // Under another member's name and key id, or by a wallet that never joined: shown as forgeries, never as messages.
+  attack('a group message forged into the database', 'at once', async () => {
     await using server = await TestServer.create({ dialect })
     const { alice, bob, mallory, eve } = await wallets(server, ['alice', 'bob', 'mallory', 'eve'])
     if (!alice || !bob || !mallory || !eve) throw new Error('no wallets')
@@ -182,37 +185,51 @@ describe.each(DIALECTS)('rooms against a hostile server (%s)', (dialect) => {
     ])
   })
 
-  test('behavior: a muted member’s message and a replayed event are refused by the client too', async () => {
-    await using server = await TestServer.create({ dialect })
+  /** Alice's public room where Bob is muted for an hour, and a new member's view of it. */
+  async function mutedRoom() {
+    const server = await TestServer.create({ dialect })
     const { alice, bob } = await wallets(server, ['alice', 'bob'])
     if (!alice || !bob) throw new Error('no wallets')
     const { room } = await alice.client.rooms.create({ type: 'public', name: 'muted' })
     await bob.client.rooms.join(room.id)
     await alice.client.rooms.mute(room.id, [bob.address], { forMs: 3_600_000 })
+    const seen = async () => {
+      const client = newClient(server.url, undefined, { node: true })
+      await client.setup()
+      await client.rooms.join(room.id)
+      return (await client.messages(room.id, { limit: 100 })).messages
+    }
+    return { server, alice, bob, room, seen }
+  }
+
+  attack("a muted member's message written into the database", 'at once', async () => {
+    const { server, bob, room, seen } = await mutedRoom()
+    await using _server = server
     await forgedMessage(server, room.id, {
       as: bob.address,
       key: bob.keyCid,
       signer: await signingKeyOf(bob.client),
       text: 'while muted',
     })
-    // Alice's mute event, appended a second time at a new position.
+    expect((await seen()).find((m) => m.type === 'message')).toMatchObject({ text: null, status: 'muted' })
+  })
+
+  // Alice's mute event, appended a second time at a new position.
+  attack('a group log event replayed into the database', 'at once', async () => {
+    const { server, alice, room, seen } = await mutedRoom()
+    await using _server = server
     const log = (await alice.client.rooms.log(room.id)).events
     const mute = log.find((e) => e.event.type === 'mute')
     if (!mute) throw new Error('no mute')
     await forgedEntry(server, mute.event)
-
-    const seen = newClient(server.url, undefined, { node: true })
-    await seen.setup()
-    await seen.rooms.join(room.id)
-    const messages = (await seen.messages(room.id, { limit: 100 })).messages
-    expect(messages.find((m) => m.type === 'message')).toMatchObject({ text: null, status: 'muted' })
-    const replayed = messages.filter((m) => m.event?.type === 'mute')
+    const replayed = (await seen()).filter((m) => m.event?.type === 'mute')
     expect(replayed.map((m) => m.status)).toEqual(['ok', 'invalid_log'])
     expect(replayed[1]?.problem).toContain('replays an earlier event')
   })
 
-  test('behavior: membership the log does not prove is flagged: a forged entry, a self-promotion, a row edited', async () => {
-    await using server = await TestServer.create({ dialect })
+  /** Alice's public room with Bob and Mallory, and the base of an event signed now. */
+  async function groupOfThree() {
+    const server = await TestServer.create({ dialect })
     const { alice, bob, mallory } = await wallets(server, ['alice', 'bob', 'mallory'])
     if (!alice || !bob || !mallory) throw new Error('no wallets')
     const { room } = await alice.client.rooms.create({ type: 'public', name: 'log' })
@@ -223,12 +240,23 @@ describe.each(DIALECTS)('rooms against a hostile server (%s)', (dialect) => {
       .select('seq')
       .where('id', '=', room.id)
       .executeTakeFirstOrThrow()
-    const base = { v: 1 as const, room: room.id, at: new Date().toISOString(), basis: head.seq }
-    // Mallory, a member, makes herself an Admin: a valid signature, a forbidden act.
+    const base = {
+      v: 1 as const,
+      room: room.id,
+      at: new Date().toISOString(),
+      basis: head.seq,
+      id: toBase64Url(crypto.randomBytes(16)),
+    }
+    return { server, alice, bob, mallory, room, base }
+  }
+
+  // Mallory, a member, makes Bob an Admin: a valid signature, an act her role does not allow.
+  attack('a self-granted role written into the group log', 'at once', async () => {
+    const { server, bob, mallory, room, base } = await groupOfThree()
+    await using _server = server
     const promotion = await signRoomEvent(crypto, {
       event: {
         ...base,
-        id: toBase64Url(crypto.randomBytes(16)),
         type: 'set_role',
         role: 'admin',
         members: [bob.address],
@@ -238,56 +266,115 @@ describe.each(DIALECTS)('rooms against a hostile server (%s)', (dialect) => {
       signingKey: await signingKeyOf(mallory.client),
     })
     await forgedEntry(server, promotion)
-    // A kick "by alice" signed with a key that is not alice's.
-    const stranger = await generateDmtpKeys(crypto)
-    const kick = await signRoomEvent(crypto, {
-      event: {
-        ...base,
-        id: toBase64Url(crypto.randomBytes(16)),
-        type: 'kick',
-        members: [bob.address],
-        actor: alice.address,
-        actorKey: alice.keyCid,
-      },
-      signingKey: stranger.ed25519.secretKey,
-    })
-    await forgedEntry(server, kick)
-    // And the members table says mallory is an owner.
-    await server.ctx.database.db
-      .updateTable('room_members')
-      .set({ role: 'owner' })
-      .where('room_id', '=', room.id)
-      .where('address', '=', mallory.address)
-      .execute()
-    server.ctx.roomCache.clear()
-
     const { events } = await bob.client.rooms.log(room.id)
     expect(events.map((e) => [e.event.type, e.verified])).toEqual([
       ['create', true],
       ['join', true],
       ['join', true],
       ['set_role', false],
-      ['kick', false],
     ])
     const timeline = (await bob.client.messages(room.id, { limit: 100 })).messages
-    expect(timeline.filter((m) => m.type === 'system').map((m) => m.status)).toEqual([
-      'ok',
-      'ok',
-      'ok',
-      'invalid_log',
-      'invalid_signature',
-    ])
+    expect(timeline.filter((m) => m.type === 'system').map((m) => m.status)).toEqual(['ok', 'ok', 'ok', 'invalid_log'])
     const members = await bob.client.rooms.members(room.id)
     expect(members.members.map((m) => [m.role, m.verified])).toEqual([
       ['owner', true],
       ['member', true],
-      ['owner', false],
+      ['member', true],
     ])
+  })
+
+  // A kick "by Alice" signed with a key that is not Alice's.
+  attack("a group event signed with a key not its actor's, written into the log", 'at once', async () => {
+    const { server, alice, bob, room, base } = await groupOfThree()
+    await using _server = server
+    const stranger = await generateDmtpKeys(crypto)
+    const kick = await signRoomEvent(crypto, {
+      event: { ...base, type: 'kick', members: [bob.address], actor: alice.address, actorKey: alice.keyCid },
+      signingKey: stranger.ed25519.secretKey,
+    })
+    await forgedEntry(server, kick)
+    const { events } = await bob.client.rooms.log(room.id)
+    expect(events.map((e) => [e.event.type, e.verified])).toEqual([
+      ['create', true],
+      ['join', true],
+      ['join', true],
+      ['kick', false],
+    ])
+    const timeline = (await bob.client.messages(room.id, { limit: 100 })).messages
+    expect(timeline.filter((m) => m.type === 'system').map((m) => m.status)).toEqual(['ok', 'ok', 'ok', 'invalid_signature'])
     // Bob is still a member for his client: the forged kick did not count.
     expect((await bob.client.rooms.get(room.id)).membership.status).toBe('member')
   })
 
-  test('behavior: a group history verifies against the chain and recovers from it', { timeout: 60_000 }, async () => {
+  // The members table edited (Mallory an owner) and a member row with no signed event behind it (Eve).
+  attack('a group member row edited or injected', 'at once', async () => {
+    const { server, alice, bob, mallory, room } = await groupOfThree()
+    await using _server = server
+    const { eve } = await wallets(server, ['eve'])
+    if (!eve) throw new Error('no eve')
+    const db = server.ctx.database.db
+    await db
+      .updateTable('room_members')
+      .set({ role: 'owner' })
+      .where('room_id', '=', room.id)
+      .where('address', '=', mallory.address)
+      .execute()
+    const bobRow = await db
+      .selectFrom('room_members')
+      .selectAll()
+      .where('room_id', '=', room.id)
+      .where('address', '=', bob.address)
+      .executeTakeFirstOrThrow()
+    await db
+      .insertInto('room_members')
+      .values({ ...bobRow, address: eve.address })
+      .execute()
+    server.ctx.roomCache.clear()
+    const members = await bob.client.rooms.members(room.id)
+    const byAddress = (rows: [string, string, boolean][]) => rows.sort(([x], [y]) => x.localeCompare(y))
+    expect(byAddress(members.members.map((m) => [m.address, m.role, m.verified]))).toEqual(
+      byAddress([
+        [alice.address, 'owner', true],
+        [bob.address, 'member', true],
+        [mallory.address, 'owner', false],
+        [eve.address, 'member', false],
+      ]),
+    )
+  })
+
+  // Verify reports the order the chain anchored broken; recover rebuilds that order.
+  attack(
+    'anchored group messages reordered in the database',
+    'on verify',
+    async () => {
+      await using server = await TestServer.create({ dialect, chain: true })
+      const { alice, bob } = await wallets(server, ['alice', 'bob'])
+      if (!alice || !bob) throw new Error('no wallets')
+      const { room } = await alice.client.rooms.create({ type: 'public', name: 'reordered' })
+      await bob.client.rooms.join(room.id)
+      const sent = []
+      for (const text of ['one', 'two', 'three']) sent.push(await alice.client.send(room.id, text))
+      await server.ctx.anchoring.syncNow()
+      const db = server.ctx.database.db
+      const [first, last] = [sent[0]?.id as string, sent[2]?.id as string]
+      const seqOf = async (id: string) =>
+        (await db.selectFrom('messages').select('seq').where('id', '=', id).executeTakeFirstOrThrow()).seq
+      const [a, b] = [await seqOf(first), await seqOf(last)]
+      await db.updateTable('messages').set({ seq: -1 }).where('id', '=', first).execute()
+      await db.updateTable('messages').set({ seq: a }).where('id', '=', last).execute()
+      await db.updateTable('messages').set({ seq: b }).where('id', '=', first).execute()
+      await server.restart()
+      const fresh = newClient(server.url, bob.client.key, { node: true })
+      const report = await fresh.verify({ room: room.id })
+      expect(report.ok).toBe(false)
+      expect(report.details.map((d) => d.reason)).toContain('served out of its anchored order')
+      const recovered = await fresh.recover({ room: room.id })
+      expect(recovered.messages.filter((m) => m.type === 'message').map((m) => m.text)).toEqual(['one', 'two', 'three'])
+    },
+    60_000,
+  )
+
+  test('default: a group history verifies against the chain and recovers from it', { timeout: 60_000 }, async () => {
     await using server = await TestServer.create({ dialect, chain: true })
     const { alice, bob } = await wallets(server, ['alice', 'bob'])
     if (!alice || !bob) throw new Error('no wallets')

@@ -1,0 +1,137 @@
+/**
+ * Invitations and invite links of private groups (docs/private-groups.md §6). An invitation is the
+ * inviter's signed word that it invited one address until a time; the server delivers it to the
+ * invitee only. An invite link is a signed token anyone holding it may use to join (or to ask to,
+ * when `approval` is set), with an optional expiry and use count that the server enforces. Both
+ * name the membership-log head their author had seen, so a client checks the author's `invite`
+ * permission there.
+ */
+import type { CryptoBackend } from '../crypto/types.js'
+import { toBase64Url } from '../encoding/bytes.js'
+import { encodeCanonical } from '../encoding/canonical.js'
+import { BaseError, SignatureInvalidError } from '../errors.js'
+import { signRecord, verifyRecord } from './_signed-record.js'
+
+const INVITATION_PREFIX = 'dmtp/v1/group-invitation\n'
+const INVITE_LINK_PREFIX = 'dmtp/v1/group-invite-link\n'
+/** The text form of an invite link: this scheme, then the canonical token in base64url. */
+export const INVITE_LINK_SCHEME = 'dmtp-invite:'
+
+export type Invitation = {
+  v: 1
+  /** 16 random bytes: the invitation the invitee accepts. */
+  id: string
+  room: string
+  inviter: string
+  /** The CID of the inviter's key bundle whose Ed25519 key signs. */
+  inviterKey: string
+  invitee: string
+  /** The CID of the newest membership-log entry the inviter had seen. */
+  logHead: string
+  at: string
+  expiresAt: string
+  signature: string
+}
+
+export type InviteLink = {
+  v: 1
+  /** 16 random bytes: the link the server counts uses of. */
+  id: string
+  room: string
+  issuer: string
+  issuerKey: string
+  logHead: string
+  at: string
+  /** Null: valid until revoked. */
+  expiresAt: string | null
+  /** Null: no limit. */
+  maxUses: number | null
+  /** True: using the link files a join request that a member with `accept_join_request` approves. */
+  approval: boolean
+  signature: string
+}
+
+export type RecordExpiredErrorType = RecordExpiredError & { name: 'RecordExpiredError' }
+
+export class RecordExpiredError extends BaseError {
+  override name = 'RecordExpiredError'
+  constructor({ what, expiresAt }: { what: string; expiresAt: string }) {
+    super(`The ${what} expired at ${expiresAt}.`)
+  }
+}
+
+/**
+ * Signs an invitation with the inviter's DMTP Ed25519 key.
+ * @example
+ * import { signInvitation } from '@dmtp/protocol'
+ * const invitation = await signInvitation(backend, { invitation: { v: 1, id, room, inviter, inviterKey, invitee, logHead, at, expiresAt }, signingKey })
+ */
+export function signInvitation(
+  backend: CryptoBackend,
+  { invitation, signingKey }: { invitation: Omit<Invitation, 'signature'>; signingKey: Uint8Array },
+): Promise<Invitation> {
+  return signRecord(backend, INVITATION_PREFIX, invitation, signingKey)
+}
+
+/**
+ * Checks an invitation's signature and expiry.
+ * @throws {SignatureInvalidError} when the inviter's key did not sign exactly this invitation.
+ * @throws {RecordExpiredError} at or after `expiresAt`.
+ * @example
+ * import { verifyInvitation } from '@dmtp/protocol'
+ * await verifyInvitation(backend, { invitation, inviterPublicKey })
+ */
+export async function verifyInvitation(
+  backend: CryptoBackend,
+  { invitation, inviterPublicKey, now = new Date() }: { invitation: Invitation; inviterPublicKey: Uint8Array; now?: Date },
+): Promise<void> {
+  if (!(await verifyRecord(backend, INVITATION_PREFIX, invitation, inviterPublicKey))) {
+    throw new SignatureInvalidError({ what: 'invitation', reason: `not signed by ${invitation.inviter}` })
+  }
+  if (now.toISOString() >= invitation.expiresAt)
+    throw new RecordExpiredError({ what: 'invitation', expiresAt: invitation.expiresAt })
+}
+
+/**
+ * Signs an invite link with the issuer's DMTP Ed25519 key.
+ * @example
+ * import { signInviteLink } from '@dmtp/protocol'
+ * const link = await signInviteLink(backend, { link: { v: 1, id, room, issuer, issuerKey, logHead, at, expiresAt: null, maxUses: 10, approval: true }, signingKey })
+ */
+export function signInviteLink(
+  backend: CryptoBackend,
+  { link, signingKey }: { link: Omit<InviteLink, 'signature'>; signingKey: Uint8Array },
+): Promise<InviteLink> {
+  return signRecord(backend, INVITE_LINK_PREFIX, link, signingKey)
+}
+
+/**
+ * Checks an invite link's signature and expiry (the use count is the server's to keep).
+ * @throws {SignatureInvalidError} when the issuer's key did not sign exactly this link.
+ * @throws {RecordExpiredError} at or after `expiresAt`.
+ * @example
+ * import { verifyInviteLink } from '@dmtp/protocol'
+ * await verifyInviteLink(backend, { link, issuerPublicKey })
+ */
+export async function verifyInviteLink(
+  backend: CryptoBackend,
+  { link, issuerPublicKey, now = new Date() }: { link: InviteLink; issuerPublicKey: Uint8Array; now?: Date },
+): Promise<void> {
+  if (!(await verifyRecord(backend, INVITE_LINK_PREFIX, link, issuerPublicKey))) {
+    throw new SignatureInvalidError({ what: 'invite link', reason: `not signed by ${link.issuer}` })
+  }
+  if (link.expiresAt !== null && now.toISOString() >= link.expiresAt) {
+    throw new RecordExpiredError({ what: 'invite link', expiresAt: link.expiresAt })
+  }
+}
+
+/**
+ * The text of an invite link: `dmtp-invite:` and the canonical signed token in base64url
+ * (`parseInviteLink` reads it back).
+ * @example
+ * import { inviteLinkText } from '@dmtp/protocol'
+ * const text = inviteLinkText(link) // 'dmtp-invite:eyJhcHByb3ZhbCI6…'
+ */
+export function inviteLinkText(link: InviteLink): string {
+  return INVITE_LINK_SCHEME + toBase64Url(encodeCanonical(link))
+}
