@@ -65,7 +65,8 @@ see the text; each message is signed by you. In a room you may be refused with "
       })
       if (options.to && !sent.e2ee) printWarning(sent.notice ?? 'this message is not end-to-end encrypted')
       if (sent.warning) printWarning(sent.warning)
-      if (globals.json) return printJson({ id: sent.id, room: sent.room, e2ee: sent.e2ee })
+      if (globals.json)
+        return printJson({ id: sent.id, room: sent.room, e2ee: sent.e2ee, ...(sent.warning ? { warning: sent.warning } : {}) })
       if (!described) {
         return printLine(`Sent ${sent.id} to ${options.to} (${sent.e2ee ? 'end-to-end encrypted' : 'NOT end-to-end encrypted'})`)
       }

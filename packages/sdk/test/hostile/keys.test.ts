@@ -8,7 +8,8 @@
  */
 import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
 import { generatePrivateKey } from 'viem/accounts'
-import { describe, expect } from 'vitest'
+import { describe, expect, test } from 'vitest'
+import { serverOnOwnChain } from '../../../server/test/_own-chain.js'
 import { type ClientStorage, createClient, KeyWithheldError, memoryStorage, privateKeyWallet } from '../../src/index.js'
 import { DIALECTS, newClient, TestServer } from '../_util.js'
 import { attack } from './attack.js'
@@ -148,4 +149,23 @@ describe.each(DIALECTS)('keys under a hostile server (%s)', (dialect) => {
     await expect(alice.send(bobAddress, 'to the old key?')).rejects.toThrow()
     expect(await messageCount(server)).toBe(before)
   })
+
+  test('behavior: with the chain unreadable, every send to a wallet says its key could not be checked', async () => {
+    await using own = await serverOnOwnChain(dialect)
+    const { server } = own
+    const alice = sender(server).first
+    const bob = newClient(server.url, undefined, { node: true })
+    await Promise.all([alice.setup(), bob.setup()])
+    const bobAddress = (await bob.getWallet()).address
+    expect((await alice.send(bobAddress, 'chain up')).warning).toBeUndefined()
+    await own.stopChain()
+    // A later run of the client (nothing cached): the key cannot be checked, and each send says so.
+    const later = sender(server).later()
+    await later.setup()
+    for (const text of ['chain down', 'still down']) {
+      const sent = await later.send(bobAddress, text)
+      expect(sent.e2ee).toBe(true)
+      expect(sent.warning).toMatch(/could not be checked against the chain/)
+    }
+  }, 60_000)
 })
