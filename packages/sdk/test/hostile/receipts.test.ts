@@ -9,48 +9,27 @@
 import { checkReceiptEvidence, toBase64Url } from '@dmtp/protocol'
 import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
 import { generatePrivateKey } from 'viem/accounts'
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { unlimited } from '../../../server/test/_rooms.js'
+import { describe, expect, test } from 'vitest'
 import { type ClientStorage, createClient, memoryStorage, privateKeyWallet, ReceiptRejectedError } from '../../src/index.js'
-import { MitmProxy } from '../_proxy.js'
-import { DIALECTS, newClient, TestServer } from '../_util.js'
+import { DIALECTS, newClient } from '../_util.js'
+import { serverBehindProxy } from './_behind-proxy.js'
 import { attack } from './attack.js'
 
 describe.each(DIALECTS)('receipts (%s)', (dialect) => {
-  let proxy: MitmProxy
-  let server: TestServer
-
-  beforeAll(async () => {
-    proxy = await MitmProxy.create()
-    server = await TestServer.create({
-      dialect,
-      configure: (config) => {
-        unlimited(config)
-        config.service.publicUrl = proxy.url
-      },
-    })
-    proxy.target = server.server.port
-  })
-  afterAll(async () => {
-    await proxy?.[Symbol.asyncDispose]()
-    await server?.[Symbol.asyncDispose]()
-  })
-  beforeEach(() => {
-    proxy.rewriteJson = undefined
-  })
+  const setup = serverBehindProxy(dialect)
 
   /** A sender (with its own storage, as a browser or the CLI home would keep) and a receiver. */
   async function pair(storage: ClientStorage = memoryStorage()) {
     const key = generatePrivateKey()
-    const alice = createClient({ server: proxy.url, wallet: privateKeyWallet(key), crypto, storage })
-    const bob = newClient(proxy.url, undefined, { node: true })
+    const alice = createClient({ server: setup.proxy.url, wallet: privateKeyWallet(key), crypto, storage })
+    const bob = newClient(setup.proxy.url, undefined, { node: true })
     await Promise.all([alice.setup(), bob.setup()])
     return { alice, key, storage, bob: (await bob.getWallet()).address, bobCid: bob.state.currentCid as string }
   }
 
   /** Rewrites the next ack of a send (HTTP `POST /v1/messages`) with `edit`. */
   function onAck(edit: (ack: Record<string, any>) => Record<string, any>) {
-    proxy.rewriteJson = (path, body) => (path === '/v1/messages' && body?.receipt !== undefined ? edit(body) : body)
+    setup.proxy.rewriteJson = (path, body) => (path === '/v1/messages' && body?.receipt !== undefined ? edit(body) : body)
   }
 
   async function refusal(send: Promise<unknown>): Promise<ReceiptRejectedError> {
@@ -96,9 +75,9 @@ describe.each(DIALECTS)('receipts (%s)', (dialect) => {
     const { alice, bob, key, storage } = await pair()
     const kept = await alice.send(bob, 'kept')
     const lost = await alice.send(bob, 'acked, then dropped')
-    expect(lost.receipt.key).toBe(server.ctx.serverKey.get().cid)
+    expect(lost.receipt.key).toBe(setup.server.ctx.serverKey.get().cid)
     // The operator drops the acked message from the database.
-    await server.ctx.database.db.deleteFrom('messages').where('id', '=', lost.id).execute()
+    await setup.server.ctx.database.db.deleteFrom('messages').where('id', '=', lost.id).execute()
 
     const page = await alice.messages(bob)
     expect(page.messages.map((message) => message.text)).toEqual(['kept'])
@@ -107,13 +86,13 @@ describe.each(DIALECTS)('receipts (%s)', (dialect) => {
     expect(page.broken[0]?.reason).toContain(`position ${lost.seq}`)
 
     // The next run of the client, from the same storage, still holds the server to it.
-    const later = createClient({ server: proxy.url, wallet: privateKeyWallet(key), crypto, storage })
+    const later = createClient({ server: setup.proxy.url, wallet: privateKeyWallet(key), crypto, storage })
     const checked = await later.checkReceipts()
     expect(checked.contradicted.map(({ receipt }) => receipt.id)).toEqual([lost.id])
     expect(checked.confirmed.map(({ id }) => id)).not.toContain(kept.id)
 
     // The evidence convinces a third party with only the server's published key bundle.
-    const bundle = (await fetch(`${server.url}/v1/server-key`).then((answer) => answer.json())).bundle
+    const bundle = (await fetch(`${setup.server.url}/v1/server-key`).then((answer) => answer.json())).bundle
     const verdict = await checkReceiptEvidence(crypto, { evidence: checked.contradicted[0] as never, bundle })
     expect(verdict).toMatchObject({ valid: true, signer: bundle.address })
   })
@@ -123,7 +102,7 @@ describe.each(DIALECTS)('receipts (%s)', (dialect) => {
     const first = await alice.send(bob, 'one')
     const second = await alice.send(bob, 'two')
     // The operator moves the first message into the second's position and drops the second.
-    const db = server.ctx.database.db
+    const db = setup.server.ctx.database.db
     await db.deleteFrom('messages').where('id', '=', second.id).execute()
     await db.updateTable('messages').set({ seq: second.seq }).where('id', '=', first.id).execute()
 

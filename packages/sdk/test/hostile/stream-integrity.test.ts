@@ -16,11 +16,10 @@ import {
 } from '@dmtp/protocol'
 import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
-import { unlimited } from '../../../server/test/_rooms.js'
+import { describe, expect, test } from 'vitest'
 import { type ApiError, HistoryRejectedError, type StreamEvent, type StreamReturnType } from '../../src/index.js'
-import { MitmProxy } from '../_proxy.js'
-import { collect, DIALECTS, messagesOf, newClient, TestServer } from '../_util.js'
+import { collect, DIALECTS, messagesOf, newClient } from '../_util.js'
+import { serverBehindProxy } from './_behind-proxy.js'
 import { attack } from './attack.js'
 
 type Client = ReturnType<typeof newClient>
@@ -31,38 +30,15 @@ const refetchedOf = (events: StreamEvent[]) =>
 const reportsOf = (events: StreamEvent[]) => events.filter((event) => event.type === 'gap' || event.type === 'rejected')
 
 describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
-  let proxy: MitmProxy
-  let server: TestServer
-
-  beforeAll(async () => {
-    proxy = await MitmProxy.create()
-    server = await TestServer.create({
-      dialect,
-      configure: (config) => {
-        unlimited(config)
-        // Clients know the server by the proxy's address, as a user in front of a MITM would.
-        config.service.publicUrl = proxy.url
-      },
-    })
-    proxy.target = server.server.port
-  })
-  afterAll(async () => {
-    await proxy?.[Symbol.asyncDispose]()
-    await server?.[Symbol.asyncDispose]()
-  })
-  beforeEach(() => {
-    proxy.onServerFrame = undefined
-    proxy.rewriteJson = undefined
-    proxy.refuse = false
-  })
+  const setup = serverBehindProxy(dialect)
 
   /** Two new wallets, set up through the proxy; the requests log starts after them. */
   async function pair() {
-    const alice = newClient(proxy.url, undefined, { node: true })
-    const bob = newClient(proxy.url, undefined, { node: true })
+    const alice = newClient(setup.proxy.url, undefined, { node: true })
+    const bob = newClient(setup.proxy.url, undefined, { node: true })
     await Promise.all([alice.setup(), bob.setup()])
     const bobAddress = (await bob.getWallet()).address
-    proxy.requests.length = 0
+    setup.proxy.requests.length = 0
     return { alice, bob, bobAddress, aliceAddress: (await alice.getWallet()).address }
   }
 
@@ -79,7 +55,7 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
   /** Runs `hook` on each message frame with its index (0 for the first), other frames pass. */
   function onMessageFrame(hook: (frame: Record<string, any>, index: number, send: (frame: Record<string, any>) => void) => void) {
     let index = 0
-    proxy.onServerFrame = (frame, send) => (frame.type === 'message' ? hook(frame, index++, send) : send(frame))
+    setup.proxy.onServerFrame = (frame, send) => (frame.type === 'message' ? hook(frame, index++, send) : send(frame))
   }
 
   /** Sends the texts then `end`, and collects the stream until `end` is shown. */
@@ -88,7 +64,7 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     return collect(stream, (events) => textsOf(events).includes('end'))
   }
 
-  const rereads = () => proxy.requests.filter((request) => /\/messages\?|\/v1\/inbox\?/.test(request))
+  const rereads = () => setup.proxy.requests.filter((request) => /\/messages\?|\/v1\/inbox\?/.test(request))
 
   test('default: an honest stream shows each message once, in order, with rising cursors and no re-reads', async () => {
     const { alice, bob, bobAddress } = await pair()
@@ -187,7 +163,7 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     const shown: Record<string, string[]> = {}
     for (const [field, edit] of Object.entries(edits)) {
       for (const cid of ['kept', 'matched'] as const) {
-        proxy.rewriteJson = (path, body) => {
+        setup.proxy.rewriteJson = (path, body) => {
           if (!path.includes('/messages?')) return body
           const messages = body.messages.map((record: any) => {
             if (record.seq !== 2) return record
@@ -246,7 +222,7 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
         ],
       }
     `)
-    proxy.rewriteJson = undefined
+    setup.proxy.rewriteJson = undefined
     expect((await bob.messages(aliceAddress)).messages.map((m) => [m.text, m.status])).toEqual([
       ['h0', 'ok'],
       ['h1', 'ok'],
@@ -287,11 +263,11 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     expect(rereads().some((request) => request.includes(`/v1/inbox?after=${FAKE - 1}&limit=1`))).toBe(true)
 
     // The connection drops; a message arrives while it is down; the stream resumes from a true cursor.
-    proxy.onServerFrame = undefined
-    proxy.refuse = true
-    proxy.cut()
+    setup.proxy.onServerFrame = undefined
+    setup.proxy.refuse = true
+    setup.proxy.cut()
     await say(alice, bobAddress, ['while away'])
-    proxy.refuse = false
+    setup.proxy.refuse = false
     const after = await collect(stream, (events) => textsOf(events).includes('while away'), 20_000)
     expect(textsOf(after)).toEqual(['while away'])
     expect(stream.cursor).toBeLessThan(FAKE)
@@ -378,7 +354,7 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     const { alice, bob, bobAddress } = await pair()
     await say(alice, bobAddress, ['h0', 'h1', 'h2'])
     let latest = 0
-    proxy.onServerFrame = (frame, send) => {
+    setup.proxy.onServerFrame = (frame, send) => {
       if (frame.type === 'ready') {
         latest = frame.latest
         return send({ ...frame, cursor: frame.latest })
@@ -400,7 +376,7 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     const sent = []
     for (const text of ['h0', 'h1', 'h2']) sent.push(await alice.send(bobAddress, text))
     const room = sent[0]?.room as string
-    await server.ctx.database.db
+    await setup.server.ctx.database.db
       .deleteFrom('messages')
       .where('id', '=', sent[1]?.id as string)
       .execute()
@@ -430,7 +406,8 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     for (const text of ['h0', 'h1', 'h2']) sent.push(await alice.send(bobAddress, text))
     const room = sent[0]?.room as string
     const page = (rewrite: (messages: any[]) => any[]) => {
-      proxy.rewriteJson = (path, body) => (path.includes('/messages?') ? { ...body, messages: rewrite(body.messages) } : body)
+      setup.proxy.rewriteJson = (path, body) =>
+        path.includes('/messages?') ? { ...body, messages: rewrite(body.messages) } : body
       return bob.messages(aliceAddress).then(
         (result) => result,
         (error: unknown) => {
@@ -448,7 +425,7 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     )
     const holed = await page((m) => [m[0], m[2]])
     expect(typeof holed === 'string' ? holed : holed.gaps).toEqual([{ after: 1, before: 3 }])
-    proxy.rewriteJson = undefined
+    setup.proxy.rewriteJson = undefined
     expect((await bob.messages(aliceAddress)).gaps).toEqual([])
   })
 
@@ -459,7 +436,8 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     for (const text of ['h0', 'h1', 'h2']) sent.push(await alice.send(bobAddress, text))
     const room = sent[0]?.room as string
     const page = (rewrite: (entries: any[]) => any[]) => {
-      proxy.rewriteJson = (path, body) => (path.startsWith('/v1/inbox?') ? { ...body, entries: rewrite(body.entries) } : body)
+      setup.proxy.rewriteJson = (path, body) =>
+        path.startsWith('/v1/inbox?') ? { ...body, entries: rewrite(body.entries) } : body
       return bob.inbox({ after: 0 }).then(
         (result) => result,
         (error: unknown) => {
@@ -480,7 +458,7 @@ describe.each(DIALECTS)('stream integrity (%s)', (dialect) => {
     )
     const holed = await page((e) => [e[0], e[2]])
     expect(typeof holed === 'string' ? holed : holed.gaps).toEqual([{ room, after: 1, before: 3 }])
-    proxy.rewriteJson = undefined
+    setup.proxy.rewriteJson = undefined
     expect((await bob.inbox({ after: 0 })).gaps).toEqual([])
   })
 })
