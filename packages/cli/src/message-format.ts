@@ -150,7 +150,7 @@ export function roomHeader(
 /** ` → 0xB0b…` for a 1:1 message (and whether it is end-to-end), ` → "name" (its type)` for a group's. */
 function destination(message: DecryptedMessage, room: RoomName | undefined): string {
   if (message.receiver !== null) return ` → ${message.receiver}${message.e2ee ? '' : ' (NOT end-to-end encrypted)'}`
-  return room ? ` → ${roomTitle(room, message.room)} (${roomTypeLabel(room.type)})` : ''
+  return room ? ` → ${roomTitle(room, message.room)} (${roomTypeLabel(room.type, message.e2ee)})` : ''
 }
 
 function roomTitle(room: Pick<RoomName, 'name'>, id: string): string {

@@ -12,17 +12,19 @@ import { parseAddress, parseId } from './parsers.js'
 const TYPE_LABELS: Record<Room['type'], string> = {
   p2p: '1:1, end-to-end encrypted',
   public: 'public room, not end-to-end encrypted',
-  // @NOTE Private groups have no E2EE yet: their messages are signed plaintext, like public rooms.
   private: 'private group, not end-to-end encrypted',
   limited: 'limited room, not end-to-end encrypted',
 }
 
 /**
+ * A room's type for people, with whether it is end-to-end encrypted (a private group is when
+ * `e2ee`: its messages, or this one message).
  * @example
  * roomTypeLabel('public') // 'public room, not end-to-end encrypted'
+ * roomTypeLabel('private', true) // 'private group, end-to-end encrypted'
  */
-export function roomTypeLabel(type: Room['type']): string {
-  return TYPE_LABELS[type]
+export function roomTypeLabel(type: Room['type'], e2ee = false): string {
+  return type === 'private' && e2ee ? 'private group, end-to-end encrypted' : TYPE_LABELS[type]
 }
 
 export type RoomTarget = { room?: string | undefined; with?: string | undefined }

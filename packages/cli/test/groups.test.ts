@@ -31,6 +31,8 @@ describe.each(CLIENT_DIALECTS)('dmtp group (%s)', (dialect) => {
       name: 'DMTP builders',
       description: 'all about DMTP',
       announce: false,
+      e2ee: false,
+      epoch: null,
     })
     expect(await ok(bob, ['group', 'search', 'builders'])).toEqual([
       { room, name: 'DMTP builders', description: 'all about DMTP', members: 1, announce: false },
@@ -56,6 +58,10 @@ describe.each(CLIENT_DIALECTS)('dmtp group (%s)', (dialect) => {
       status: 'member',
       mutedUntil: null,
       customRoles: {},
+      e2ee: null,
+      plain: null,
+      epoch: null,
+      due: null,
       verified: true,
       problems: [],
     })

@@ -74,6 +74,8 @@ export const errorCodes = {
   invalid_siwe_message: 400,
   clock_skew: 400,
   position_out_of_range: 400,
+  e2ee_required: 400,
+  invalid_key_distribution: 400,
   auth_required: 401,
   invalid_token: 401,
   token_expired: 401,
@@ -107,6 +109,10 @@ export const errorCodes = {
   message_id_conflict: 409,
   stale_key_bundle: 409,
   too_many_api_keys: 409,
+  e2ee_off: 409,
+  stale_epoch: 409,
+  epoch_conflict: 409,
+  log_head_moved: 409,
   body_too_large: 413,
   unsupported_media_type: 415,
   upgrade_required: 426,
@@ -130,21 +136,28 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 
 export type ApiErrorType = ApiError & { name: 'ApiError' }
 
+/** What an error tells a client beyond its code, to act on it (e.g. the epoch to rotate from). */
+export type ErrorDetails = Record<string, string | number | boolean | null>
+
 /** An error with a stable API code; the server renders it, the SDK rebuilds it from a response. */
 export class ApiError extends BaseError {
   override name = 'ApiError'
   readonly code: ErrorCode
   readonly status: number
+  /** The `details` of the error response (`BaseError.details` is the cause's message). */
+  readonly data: ErrorDetails | undefined
 
   constructor({
     code,
     message,
     cause,
     metaMessages,
-  }: { code: ErrorCode; message: string; cause?: unknown; metaMessages?: string[] }) {
+    details,
+  }: { code: ErrorCode; message: string; cause?: unknown; metaMessages?: string[]; details?: ErrorDetails | undefined }) {
     super(message, { cause, metaMessages })
     this.code = code
     this.status = errorCodes[code]
+    this.data = details
   }
 }
 

@@ -361,6 +361,8 @@ export {
   emojiSchema,
   encryptedDmtpKeysSchema,
   envelopeSchema,
+  epochSchema,
+  groupEnvelopeSchema,
   handoffSchema,
   idSchema,
   keyBundleSchema,
@@ -373,8 +375,6 @@ export {
   timestampSchema,
 } from './schemas/records.js'
 export {
-  epochSchema,
-  groupEnvelopeSchema,
   invitationSchema,
   inviteLinkSchema,
   keyDeliverySchema,
@@ -385,6 +385,18 @@ export {
   rotationDueSchema,
   rotationIntentSchema,
 } from './schemas/room-key-records.js'
+export {
+  MAX_KEY_DELIVERIES_PAGE,
+  MAX_UPLOAD_KEY_PAGES,
+  type RoomEncryption,
+  type RoomKeysResponse,
+  type RotateRoomKeyRequest,
+  roomEncryptionSchema,
+  roomKeysQuerySchema,
+  roomKeysResponseSchema,
+  rotateRoomKeyRequestSchema,
+  rotateRoomKeyResponseSchema,
+} from './schemas/room-keys-api.js'
 export {
   type LogRecord,
   logEntrySchema,

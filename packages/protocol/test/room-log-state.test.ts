@@ -102,6 +102,8 @@ const room = (more: Partial<RoomLogRoom>): RoomLogRoom => ({
   description: 'Who sails',
   avatar: null,
   deleted: false,
+  e2ee: false,
+  plain: false,
   owners: 1,
   members: 1,
   ...more,

@@ -58,6 +58,8 @@ const BODIES: RoomEventBody[] = [
   { type: 'define_role', role: 'mod', permissions: ['kick', 'mute'] },
   { type: 'delete_role', role: 'mod' },
   { type: 'update', name: 'New' },
+  { type: 'e2ee_on', plain: false },
+  { type: 'e2ee_off' },
 ]
 
 let actor: RoomActor

@@ -119,12 +119,16 @@ function roomView({
   type = 'public',
   announce = false,
   deleted = false,
+  e2ee = false,
+  plain = false,
   members = MEMBERS,
   customRoles = CUSTOM_ROLES,
 }: {
   type?: RoomSettings['type']
   announce?: boolean
   deleted?: boolean
+  e2ee?: boolean
+  plain?: boolean
   members?: Record<string, MemberState>
   customRoles?: Record<string, Permission[]>
 } = {}): RoomStateView {
@@ -137,6 +141,8 @@ function roomView({
       description: '',
       avatar: null,
       deleted,
+      e2ee,
+      plain,
       owners: 2,
       members: 16,
     },
@@ -258,6 +264,8 @@ describe('planRoomEvent', () => {
       { type: 'define_role', role: 'mod', permissions: [] },
       { type: 'delete_role', role: 'mod' },
       { type: 'update', name: 'Pair' },
+      { type: 'e2ee_on', plain: false },
+      { type: 'e2ee_off' },
     ]
     expect(new Set(bodies.map((body) => body.type))).toEqual(new Set(ROOM_EVENT_TYPES.filter((type) => type !== 'create')))
     for (const body of bodies) {
@@ -1087,6 +1095,32 @@ describe('planRoomEvent', () => {
     })
   })
 
+  describe('e2ee_on and e2ee_off', () => {
+    const ENCRYPTED = roomView({ type: 'private', e2ee: true })
+    test('behavior: Owners and Admins turn it on (e2ee_on), Owners only off (e2ee_off)', () => {
+      for (const who of [OWNER, ADMIN]) {
+        expect(plan(PRIVATE, who, { type: 'e2ee_on', plain: true })).toEqual(
+          allowed({ kind: 'room', set: { e2ee: true, plain: true } }),
+        )
+      }
+      for (const who of [SUB_ADMIN, MOD, MEMBER])
+        expect(plan(PRIVATE, who, { type: 'e2ee_on', plain: false })).toEqual(needs('e2ee_on'))
+      expect(plan(ENCRYPTED, OWNER, { type: 'e2ee_off' })).toEqual(allowed({ kind: 'room', set: { e2ee: false, plain: false } }))
+      for (const who of [ADMIN, SUB_ADMIN, MEMBER]) expect(plan(ENCRYPTED, who, { type: 'e2ee_off' })).toEqual(needs('e2ee_off'))
+    })
+
+    test('behavior: private rooms only; no change twice', () => {
+      const only = refused('invalid_request', 'Only private rooms are end-to-end encrypted.')
+      expect(plan(PUBLIC, OWNER, { type: 'e2ee_on', plain: false })).toEqual(only)
+      expect(plan(ENCRYPTED, OWNER, { type: 'e2ee_on', plain: false })).toEqual(
+        refused('conflict', 'End-to-end encryption is already on in this room.'),
+      )
+      expect(plan(PRIVATE, OWNER, { type: 'e2ee_off' })).toEqual(
+        refused('conflict', 'End-to-end encryption is already off in this room.'),
+      )
+    })
+  })
+
   describe('delete', () => {
     test('behavior: Owners only (delete_room)', () => {
       expect(plan(PUBLIC, OWNER_2, { type: 'delete' })).toEqual(allowed({ kind: 'room', set: { deleted: true } }))
@@ -1115,6 +1149,22 @@ describe('planRoomAction', () => {
 
   test('default', () => {
     expect(act(PUBLIC, MEMBER, 'message', { text: 'gm' })).toEqual(OK)
+  })
+
+  test('security: with E2EE on, plaintext only where the room allows the choice; with it off, no encrypted message', () => {
+    const on = roomView({ type: 'private', e2ee: true })
+    const choice = roomView({ type: 'private', e2ee: true, plain: true })
+    const off = roomView({ type: 'private' })
+    const send = (view: RoomStateView, e2ee: boolean) => planRoomAction(view, { sender: MEMBER, type: 'message', at: AT, e2ee })
+    expect(send(on, true)).toEqual(OK)
+    expect(send(on, false)).toEqual(
+      refused('e2ee_required', 'This room is end-to-end encrypted and takes no plaintext messages.'),
+    )
+    expect(send(choice, false)).toEqual(OK)
+    expect(send(off, false)).toEqual(OK)
+    expect(send(off, true)).toEqual(
+      refused('e2ee_off', 'End-to-end encryption is off in this room: send the message as plaintext.'),
+    )
   })
 
   test('behavior: only members post, in a room that exists', () => {

@@ -27,12 +27,15 @@ import {
   contentTypeOf,
   type Envelope,
   envelopeType,
+  GROUP_SUITE,
+  type GroupEnvelope,
   hasPermission,
   type LogRecord,
   type MessageContent,
   type MessageRecord,
   MIGRATED_SUITE,
   openEnvelope,
+  openGroupEnvelope,
   type PairEnvelope,
   planRoomAction,
   RELAY_SUITE,
@@ -40,12 +43,14 @@ import {
   type RoomEvent,
   type RoomRecord,
   SIGNED_SUITE,
+  SignatureInvalidError,
   type SignedEnvelope,
   toBlock,
   verifyAuthor,
   verifyEnvelopeSignature,
 } from '@dmtp/protocol'
 import { conversationKey, ownKeys } from './_keyring.js'
+import { roomKeyOf } from './_room-keys.js'
 import { roomLog } from './_room-log.js'
 import { serverKey } from './_server-key.js'
 import { systemLine } from './_system-line.js'
@@ -138,8 +143,9 @@ export function timeWarnings(signedAt: string, receivedAt: string): { warnings?:
 export async function decryptRecord(client: DmtpClientBase, record: RoomRecord): Promise<DecryptedMessage> {
   if ('entry' in record) return readLogRecord(client, record)
   const envelope = record.envelope as Envelope
-  if (envelope.suite !== SIGNED_SUITE) return readPairRecord(client, record, envelope)
-  return readSignedRecord(client, record, envelope)
+  if (envelope.suite === SIGNED_SUITE) return readSignedRecord(client, record, envelope)
+  if (envelope.suite === GROUP_SUITE) return readGroupRecord(client, record, envelope)
+  return readPairRecord(client, record, envelope)
 }
 
 function messageBase(record: MessageRecord, receiver: string | null) {
@@ -261,15 +267,61 @@ async function readSignedRecord(
   const sender = await bundleByCid(client, envelope.senderKey, envelope.sender).catch(() => undefined)
   if (!sender) return failed(base, 'unknown_key')
   if (!(await verifyEnvelopeSignature(crypto, envelope, sender.ed25519))) return failed(base, 'invalid_signature')
+  const refused = await refusedByLog(client, record, envelope, false, content)
+  if (refused) return failed(base, refused.status, refused.problem)
+  if (!content) return failed(base, 'withheld')
+  return withRecallRight(client, withContent(base, content))
+}
+
+/**
+ * A private-group message: the key of its epoch (from this member's deliveries), the sender's
+ * signature and the ciphertext (`openGroupEnvelope`), then the same log checks as any room
+ * message. A message of an epoch this member holds no key of is `undecryptable`: it was sent
+ * before it joined (history `none`), or the key is withheld.
+ */
+async function readGroupRecord(
+  client: DmtpClientBase,
+  record: MessageRecord,
+  envelope: GroupEnvelope,
+): Promise<DecryptedMessage> {
+  const base = { ...messageBase(record, null), e2ee: true }
+  const crypto = await client.getCrypto()
+  if (toBlock(envelope, crypto.sha256).cid !== record.cid) return failed(base, 'altered')
+  const sender = await bundleByCid(client, envelope.senderKey, envelope.sender).catch(() => undefined)
+  if (!sender) return failed(base, 'unknown_key')
+  const roomKey = await roomKeyOf(client, envelope.room, envelope.epoch).catch(() => undefined)
+  if (!roomKey) return failed(base, 'undecryptable', `no key of epoch ${envelope.epoch} was given to this member`)
+  let content: MessageContent
+  try {
+    content = await openGroupEnvelope(crypto, { envelope, roomKey, senderPublicKey: sender.ed25519 })
+  } catch (error) {
+    return failed(base, error instanceof SignatureInvalidError ? 'invalid_signature' : 'altered')
+  }
+  const refused = await refusedByLog(client, record, envelope, true, content)
+  if (refused) return failed(base, refused.status, refused.problem)
+  return withRecallRight(client, withContent(base, content))
+}
+
+/**
+ * Who the sender was at this position, from this client's replay of the log: a member with the
+ * permission, not muted, having seen a log head this client is shown. The action's own target
+ * checks (edit by its author, recall by its author or a moderator) are the fold's, which holds
+ * the target.
+ */
+async function refusedByLog(
+  client: DmtpClientBase,
+  record: MessageRecord,
+  envelope: SignedEnvelope | GroupEnvelope,
+  e2ee: boolean,
+  content: MessageContent | undefined,
+): Promise<{ status: MessageStatus; problem: string } | undefined> {
   const log = roomLog(client, envelope.room)
   await log.ensure(record.seq)
   await log.verifyActor(envelope.sender)
   const head = log.seqOf(envelope.logHead)
   if (head === undefined || head >= record.seq) {
-    return failed(base, 'unknown_log_head', 'its sender saw a membership log this client is not shown')
+    return { status: 'unknown_log_head', problem: 'its sender saw a membership log this client is not shown' }
   }
-  // Who the sender was at this position: the action's own target checks (edit by its author,
-  // recall by its author or a moderator) are the fold's, which holds the target.
   const type = envelopeType(envelope)
   const verdict = planRoomAction(log.viewAt(record.seq), {
     sender: envelope.sender,
@@ -277,19 +329,23 @@ async function readSignedRecord(
     at: envelope.timestamp,
     target: type === 'message' ? undefined : { sender: envelope.sender, type: 'message', recalled: false },
     text: content?.type === 'text' ? content.text : undefined,
+    e2ee,
   })
-  if (!verdict.ok) {
-    const status = verdict.code === 'muted' || verdict.code === 'forbidden' ? verdict.code : 'not_member'
-    return failed(base, status, verdict.message)
-  }
-  if (!content) return failed(base, 'withheld')
-  const message = withContent(base, content)
-  if (type === 'recall')
-    message.recallOthers = hasPermission(
-      log.viewAt(record.seq).room,
-      log.viewAt(record.seq).member(envelope.sender).role,
-      'recall_others',
-    )
+  if (verdict.ok) return undefined
+  const status =
+    verdict.code === 'muted'
+      ? 'muted'
+      : verdict.code === 'forbidden' || verdict.code === 'e2ee_required' || verdict.code === 'e2ee_off'
+        ? 'forbidden'
+        : 'not_member'
+  return { status, problem: verdict.message }
+}
+
+/** A recall by someone who held `recall_others` at its position may recall anyone's message. */
+function withRecallRight(client: DmtpClientBase, message: DecryptedMessage): DecryptedMessage {
+  if (message.type !== 'recall') return message
+  const view = roomLog(client, message.room).viewAt(message.seq)
+  message.recallOthers = hasPermission(view.room, view.member(message.sender).role, 'recall_others')
   return message
 }
 

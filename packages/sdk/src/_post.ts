@@ -17,13 +17,16 @@ import {
   type CryptoBackend,
   type Envelope,
   type EnvelopeHeader,
+  GROUP_SUITE,
   type MessageContent,
   P2P_SUITE,
   RELAY_SUITE,
   type Receipt,
+  type RoomEncryption,
   type SendMessageResult,
   SIGNED_SUITE,
   sealEnvelope,
+  sealGroupEnvelope,
   sealSignedEnvelope,
   sendMessageResponseSchema,
   signAuthor,
@@ -32,6 +35,7 @@ import {
 } from '@dmtp/protocol'
 import { conversationKey, currentKeys } from './_keyring.js'
 import { checkAck, holdReceipt } from './_receipts.js'
+import { keyRing, rotateRoomKey, syncRoomKeys } from './_room-keys.js'
 import { roomLog } from './_room-log.js'
 import { roomInfo } from './_rooms.js'
 import { forgetServerKey, serverKey } from './_server-key.js'
@@ -72,6 +76,8 @@ export type PostParameters = {
   relay?: boolean | undefined
   /** The app's id for this send; the same id again is a retry of it, not a new message. */
   clientMessageId?: string | undefined
+  /** In a private room with E2EE on that allows it: send this message in plaintext (marked so). */
+  plain?: boolean | undefined
 }
 
 export async function post(client: DmtpClientBase, parameters: PostParameters): Promise<PostResult> {
@@ -89,6 +95,11 @@ export async function post(client: DmtpClientBase, parameters: PostParameters): 
         client.state.currentCid = undefined
         continue
       }
+      // E2EE was turned on since this client last looked: learn the room's state and encrypt.
+      if (attempt === 0 && parameters.room && !parameters.plain && error instanceof ApiError && error.code === 'e2ee_required') {
+        keyRing(client, parameters.room).encryption = undefined
+        continue
+      }
       throw error
     }
   }
@@ -98,6 +109,10 @@ async function postOnce(client: DmtpClientBase, parameters: PostParameters): Pro
   const wallet = await client.getWallet()
   if (parameters.room) {
     const info = await roomInfo(client, parameters.room)
+    if (info.type === 'private' && !parameters.plain) {
+      const encryption = keyRing(client, parameters.room).encryption ?? (await syncRoomKeys(client, parameters.room))
+      if (encryption.e2ee) return postGroup(client, { ...parameters, room: parameters.room })
+    }
     if (info.type !== 'p2p') return postSigned(client, { ...parameters, room: parameters.room })
     const peer = info.pair?.find((address) => address !== wallet.address)
     if (!peer) throw new TypeError('"room" expected a 1:1 room of this wallet')
@@ -161,24 +176,9 @@ async function postSigned(
   client: DmtpClientBase,
   { room, type, ref, content, clientMessageId }: PostParameters & { room: string },
 ): Promise<PostResult> {
-  const [wallet, crypto, own] = await Promise.all([client.getWallet(), client.getCrypto(), currentKeys(client)])
-  const log = roomLog(client, room)
-  if (!log.head) await log.sync()
-  const head = log.head
-  if (!head) throw new ApiError({ code: 'room_not_found', message: 'This room has no membership log.' })
+  const { crypto, own, fields } = await roomHeaderFields(client, { room, type, ref, clientMessageId })
   const { envelope } = await sealSignedEnvelope(crypto, {
-    header: {
-      v: 1,
-      suite: SIGNED_SUITE,
-      id: messageId(crypto, wallet.address, clientMessageId),
-      room,
-      sender: wallet.address,
-      senderKey: own.cid,
-      timestamp: new Date().toISOString(),
-      logHead: head.cid,
-      ...(type !== undefined ? { type } : {}),
-      ...(ref !== undefined ? { ref } : {}),
-    },
+    header: { v: 1, suite: SIGNED_SUITE, ...fields },
     content,
     signingKey: own.keys.ed25519.secretKey,
   })
@@ -186,6 +186,81 @@ async function postSigned(
     'This room is not end-to-end encrypted: the server and anyone who can read the room see this message; it is signed by you.'
   remember(client, clientMessageId, { envelope, content, notice })
   return { ...(await deliver(client, envelope, content)), notice }
+}
+
+/** What every room message's header holds: id, room, sender and key, time, the log head seen, the action. */
+async function roomHeaderFields(
+  client: DmtpClientBase,
+  { room, type, ref, clientMessageId }: Pick<PostParameters, 'type' | 'ref' | 'clientMessageId'> & { room: string },
+) {
+  const [wallet, crypto, own] = await Promise.all([client.getWallet(), client.getCrypto(), currentKeys(client)])
+  const log = roomLog(client, room)
+  if (!log.head) await log.sync()
+  const head = log.head
+  if (!head) throw new ApiError({ code: 'room_not_found', message: 'This room has no membership log.' })
+  const fields = {
+    id: messageId(crypto, wallet.address, clientMessageId),
+    room,
+    sender: wallet.address,
+    senderKey: own.cid,
+    timestamp: new Date().toISOString(),
+    logHead: head.cid,
+    ...(type !== undefined ? { type } : {}),
+    ...(ref !== undefined ? { ref } : {}),
+  }
+  return { crypto, own, fields }
+}
+
+const MAX_GROUP_ATTEMPTS = 4
+
+/**
+ * A private-group message under the room's current epoch: rotating first when the room is due
+ * (a member left or was removed, one joined, the key is old), never after, so no one removed reads
+ * it. The server refuses a message under a stale epoch with what to rotate from (`stale_epoch`).
+ */
+async function postGroup(
+  client: DmtpClientBase,
+  { room, type, ref, content, clientMessageId }: PostParameters & { room: string },
+): Promise<PostResult> {
+  const ring = keyRing(client, room)
+  for (let attempt = 1; ; attempt++) {
+    let encryption = ring.encryption ?? (await syncRoomKeys(client, room))
+    if (encryption.due === null && !ring.keys.has(encryption.epoch)) encryption = await syncRoomKeys(client, room)
+    if (encryption.due !== null || !ring.keys.has(encryption.epoch)) encryption = await rotateRoomKey(client, room)
+    const roomKey = ring.keys.get(encryption.epoch)
+    if (!roomKey) throw new ApiError({ code: 'stale_epoch', message: `No key of epoch ${encryption.epoch} for this room.` })
+    const { crypto, own, fields } = await roomHeaderFields(client, { room, type, ref, clientMessageId })
+    const envelope = await sealGroupEnvelope(crypto, {
+      header: { v: 1, suite: GROUP_SUITE, epoch: roomKey.epoch, ...fields },
+      content,
+      roomKey,
+      signingKey: own.keys.ed25519.secretKey,
+    })
+    const cid = toBlock(envelope, crypto.sha256).cid
+    rememberSent(client, cid, content)
+    try {
+      const delivered = await deliver(client, envelope, undefined, cid)
+      remember(client, clientMessageId, { envelope, content: undefined, notice: undefined })
+      return delivered
+    } catch (error) {
+      if (!(error instanceof ApiError) || attempt >= MAX_GROUP_ATTEMPTS) throw error
+      if (error.code === 'stale_epoch') ring.encryption = encryptionAfter(encryption, error)
+      else if (error.code === 'e2ee_off') return postSigned(client, { room, type, ref, content, clientMessageId })
+      else throw error
+    }
+  }
+}
+
+/** The room's state as a `stale_epoch` refusal tells it (then refreshed when it says too little). */
+function encryptionAfter(known: RoomEncryption, error: ApiError): RoomEncryption | undefined {
+  const { epoch, keyId, due } = error.data ?? {}
+  if (typeof epoch !== 'number') return undefined
+  return {
+    ...known,
+    epoch,
+    keyId: typeof keyId === 'string' ? keyId : null,
+    due: typeof due === 'string' ? (due as RoomEncryption['due']) : null,
+  }
 }
 
 /**

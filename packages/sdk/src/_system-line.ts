@@ -62,5 +62,9 @@ export function systemLine(event: RoomEvent): string {
       ].filter(Boolean)
       return `${actor} ${changes.join(' and ')}`
     }
+    case 'e2ee_on':
+      return `${actor} turned on end-to-end encryption${event.plain ? ' (members may still send plaintext, marked so)' : ''}`
+    case 'e2ee_off':
+      return `${actor} turned off end-to-end encryption: new messages can be read by the server`
   }
 }

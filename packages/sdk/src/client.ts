@@ -13,6 +13,7 @@ import {
 } from '@dmtp/protocol'
 import type { ChainConfig } from './_chain.js'
 import type { HeldReceipt } from './_receipts.js'
+import type { RoomKeyRing } from './_room-keys.js'
 import type { RoomLog } from './_room-log.js'
 import type { VerifiedKeyBundle } from './actions/get-key-bundle.js'
 import { WalletRequiredError } from './errors.js'
@@ -88,6 +89,8 @@ export type ClientState = {
    * `storage` (bounded), so a later run can still check them.
    */
   receipts: Map<string, Map<number, HeldReceipt>>
+  /** Private rooms: the epoch keys this member holds and the encryption state last seen, by room. */
+  roomKeys: Map<string, RoomKeyRing>
 }
 
 export type SentEnvelope = { envelope: Envelope; content: MessageContent | undefined; notice: string | undefined }
@@ -143,6 +146,7 @@ export function createClientBase(parameters: CreateClientParameters): DmtpClient
       sent: new Map(),
       outbox: new Map(),
       receipts: new Map(),
+      roomKeys: new Map(),
     },
     getWallet() {
       const input = parameters.wallet

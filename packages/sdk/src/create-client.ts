@@ -15,6 +15,7 @@ import { type GetKeyBundleParameters, getKeyBundle } from './actions/get-key-bun
 import { type GetMembersParameters, getMembers } from './actions/get-members.js'
 import { type GetMessagesParameters, getMessages } from './actions/get-messages.js'
 import { getRoom } from './actions/get-room.js'
+import { getRoomKeys } from './actions/get-room-keys.js'
 import { getRoomLog } from './actions/get-room-log.js'
 import { getRooms } from './actions/get-rooms.js'
 import { invite } from './actions/invite.js'
@@ -29,8 +30,10 @@ import { react } from './actions/react.js'
 import { recall } from './actions/recall.js'
 import { type RecoverParameters, recover } from './actions/recover.js'
 import { repinChain } from './actions/repin-chain.js'
+import { rotateRoomKey } from './actions/rotate-room-key.js'
 import { type SearchRoomsParameters, searchRooms } from './actions/search-rooms.js'
 import { type SendParameters, send } from './actions/send.js'
+import { setEncryption } from './actions/set-encryption.js'
 import { setRole } from './actions/set-role.js'
 import { type SetupParameters, setup } from './actions/setup.js'
 import { signIn } from './actions/sign-in.js'
@@ -96,6 +99,10 @@ export type DmtpClient = DmtpClientBase & {
     unban(room: string, members: string[]): ReturnType<typeof moderate>
     mute(room: string, members: string[] | 'all', options?: Moderation): ReturnType<typeof moderate>
     unmute(room: string, members: string[] | 'all'): ReturnType<typeof moderate>
+    /** Private rooms: E2EE on (`plain`: members may still choose plaintext per message) or off. */
+    setEncryption(room: string, e2ee: boolean, options?: { plain?: boolean }): ReturnType<typeof setEncryption>
+    rotateKey(room: string): ReturnType<typeof rotateRoomKey>
+    keys(room: string): ReturnType<typeof getRoomKeys>
   }
 }
 
@@ -163,6 +170,10 @@ export function createClient(parameters: CreateClientParameters): DmtpClient {
       mute: (room: string, members: string[] | 'all', options: Moderation = {}) =>
         moderate(base, { room, action: 'mute', ...who(members), ...options }),
       unmute: (room: string, members: string[] | 'all') => moderate(base, { room, action: 'unmute', ...who(members) }),
+      setEncryption: (room: string, e2ee: boolean, options: { plain?: boolean } = {}) =>
+        setEncryption(base, { room, e2ee, ...options }),
+      rotateKey: (room: string) => rotateRoomKey(base, { room }),
+      keys: (room: string) => getRoomKeys(base, { room }),
     },
   })
 }

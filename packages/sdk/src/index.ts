@@ -47,6 +47,7 @@ export {
   type HistoryRejectedErrorType,
 } from './actions/get-messages.js'
 export { type GetRoomParameters, type GetRoomReturnType, getRoom } from './actions/get-room.js'
+export { type GetRoomKeysParameters, type GetRoomKeysReturnType, getRoomKeys } from './actions/get-room-keys.js'
 export { type GetRoomLogParameters, type GetRoomLogReturnType, getRoomLog, type RoomLogEvent } from './actions/get-room-log.js'
 export { type GetRoomsReturnType, getRooms, type RoomSummary } from './actions/get-rooms.js'
 export { type InviteParameters, invite } from './actions/invite.js'
@@ -68,8 +69,10 @@ export {
   type UnavailableBlockKind,
 } from './actions/recover.js'
 export { type RepinChainErrorType, type RepinChainReturnType, repinChain } from './actions/repin-chain.js'
+export { type RotateRoomKeyParameters, type RotateRoomKeyReturnType, rotateRoomKey } from './actions/rotate-room-key.js'
 export { type SearchRoomsParameters, type SearchRoomsReturnType, searchRooms } from './actions/search-rooms.js'
 export { type SendErrorType, type SendParameters, type SendReturnType, send } from './actions/send.js'
+export { type SetEncryptionParameters, type SetEncryptionReturnType, setEncryption } from './actions/set-encryption.js'
 export { type SetRoleParameters, setRole } from './actions/set-role.js'
 export { type SetupErrorType, type SetupParameters, type SetupReturnType, type SetupStep, setup } from './actions/setup.js'
 export {

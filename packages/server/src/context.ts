@@ -28,6 +28,7 @@ import { KeyService } from './services/keys/key-service.js'
 import { MessageService } from './services/messages/message-service.js'
 import { MigrationService } from './services/migration/migration-service.js'
 import { RoomCache } from './services/rooms/room-cache.js'
+import { RoomKeyService } from './services/rooms/room-key-service.js'
 import { RoomService } from './services/rooms/room-service.js'
 import { RoomWriter } from './services/rooms/room-writer.js'
 import { ServerKeyService } from './services/server-key/server-key-service.js'
@@ -62,6 +63,7 @@ export class AppContext {
   readonly keys!: KeyService
   readonly serverKey!: ServerKeyService
   readonly rooms!: RoomService
+  readonly roomKeys!: RoomKeyService
   readonly messages!: MessageService
   readonly migrations!: MigrationService
   readonly anchoring!: AnchoringService
@@ -136,6 +138,7 @@ export class AppContext {
       roomCache: this.roomCache,
       sweeper: this.sweeper,
       crypto,
+      rotation: config.limits.rotation,
       // Made below; the writer asks for it only once the server has started.
       serverKey: { get: () => this.serverKey.get() },
     })
@@ -159,6 +162,7 @@ export class AppContext {
       limits: config.limits,
     }
     set.rooms = new RoomService({ ...shared, pubSub })
+    set.roomKeys = new RoomKeyService({ ...shared, rooms: this.rooms })
     set.messages = new MessageService({ ...shared, serverKey: this.serverKey, rooms: this.rooms })
     set.migrations = new MigrationService({
       database,

@@ -43,7 +43,7 @@ function describeValidation(error: FastifyLikeError): string {
 /** Maps any thrown value to an HttpError. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error
-  if (error instanceof ApiError) return new HttpError({ code: error.code, message: error.shortMessage })
+  if (error instanceof ApiError) return new HttpError({ code: error.code, message: error.shortMessage, details: error.data })
   const e = error as FastifyLikeError
   if (e?.validation) return new HttpError({ code: 'validation_failed', message: describeValidation(e) })
   switch (e?.code) {

@@ -50,7 +50,8 @@ export const authPlugin = fp(async (app: FastifyInstance, { ctx }: { ctx: AppCon
 })
 
 function sendError(reply: FastifyReply, http: HttpError): FastifyReply {
-  return reply.status(http.status).send({ error: { code: http.code, message: http.shortMessage } })
+  const details = http.data ? { details: http.data } : {}
+  return reply.status(http.status).send({ error: { code: http.code, message: http.shortMessage, ...details } })
 }
 
 export const errorPlugin = fp(async (app: FastifyInstance, { ctx }: { ctx: AppContext }) => {

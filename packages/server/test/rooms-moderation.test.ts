@@ -373,6 +373,7 @@ describe.each(DIALECTS)('room moderation (%s)', (dialect) => {
       envelope: block.text,
       content: { text: contentBlock.text, cid: contentBlock.cid },
       e2ee: false,
+      epoch: null,
       text: content.type === 'text' ? content.text : undefined,
     }
   }

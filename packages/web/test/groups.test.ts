@@ -218,7 +218,7 @@ describe.skipIf(!hasChromium)('web app: groups', () => {
     await page.getByLabel('Announcement-only').check()
     await page.getByRole('button', { name: 'Create group' }).click()
     await page.getByRole('heading', { level: 2, name: 'Core team' }).waitFor()
-    await page.getByText('Private group: not end-to-end encrypted yet.').waitFor()
+    await page.getByText('Private group: end-to-end encrypted (key epoch 1).').waitFor()
     await page
       .getByText(/announcement-only/)
       .first()

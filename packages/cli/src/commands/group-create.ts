@@ -1,7 +1,8 @@
 /**
  * `dmtp group create`: a public room (anyone can find, join, read and post; not end-to-end
- * encrypted, every message signed) or a private group (by invitation or approval; not end-to-end
- * encrypted yet either). You are its Owner; the signed `create` event starts its membership log.
+ * encrypted, every message signed) or a private group (by invitation or approval; end-to-end
+ * encrypted unless `--no-e2ee`, its first key made here). You are its Owner; the signed `create`
+ * event starts its membership log.
  */
 import { Command, Option } from 'commander'
 import { connect } from '../connect.js'
@@ -10,7 +11,14 @@ import { printJson, printLine, terminalSafe } from '../output.js'
 import { roomTypeLabel } from '../rooms.js'
 import { requireWallet } from '../wallet.js'
 
-type CreateOptions = { name: string; type: 'public' | 'private'; description?: string; announce?: boolean }
+type CreateOptions = {
+  name: string
+  type: 'public' | 'private'
+  description?: string
+  announce?: boolean
+  e2ee: boolean
+  plain?: boolean
+}
 
 /**
  * @example
@@ -28,16 +36,21 @@ export function groupCreateCommand(): Command {
     )
     .option('--description <text>', 'what it is about (searched, for public rooms)')
     .option('--announce', 'announcement-only: Members read, only Sub Admins and up post')
+    .option('--no-e2ee', 'a private group without end-to-end encryption (the server reads it)')
+    .option('--plain', 'a private group whose members may still send a message in plaintext (send --plain)')
     .addHelpText(
       'after',
       `
 Examples:
   $ dmtp group create --name "DMTP builders" --type public --description "all about DMTP"
   $ dmtp group create --name core-team --type private
-  $ dmtp group create --name news --type public --announce --json   {"room","type","name","description","announce"}
+  $ dmtp group create --name news --type public --announce --json   {"room","type","name","description","announce",
+                                                                    "e2ee","epoch"}
 
-Neither kind is end-to-end encrypted: the server and the room's readers see every message, each
-signed by its sender. Share the room id ("room") for others to join.`,
+A private group is end-to-end encrypted: only its members can read it; each member's key comes
+wrapped to that member, and a new key is made before the next message whenever someone leaves,
+is removed or joins. A public room is not: the server and its readers see every message, each
+signed by its sender. Share the room id ("room") for others to join or be invited.`,
     )
     .action(async (options: CreateOptions, command: Command) => {
       const globals = globalOptions(command)
@@ -47,10 +60,14 @@ signed by its sender. Share the room id ("room") for others to join.`,
         name: options.name,
         description: options.description,
         announce: options.announce === true,
+        ...(options.type === 'private' ? { e2ee: options.e2ee, plain: options.plain === true } : {}),
       })
-      const { id, type, name, description, announce } = room
-      if (globals.json) return printJson({ room: id, type, name, description, announce })
+      const { id, type, name, description, announce, encryption } = room
+      const e2ee = encryption?.e2ee ?? false
+      if (globals.json) {
+        return printJson({ room: id, type, name, description, announce, e2ee, epoch: encryption?.epoch ?? null })
+      }
       printLine(terminalSafe(`Created ${type === 'public' ? 'the public room' : 'the private group'} "${name}" ${id}`))
-      printLine(`  ${roomTypeLabel(type)}${announce ? '; announcement-only' : ''}; you are its owner`)
+      printLine(`  ${roomTypeLabel(type, e2ee)}${announce ? '; announcement-only' : ''}; you are its owner`)
     })
 }

@@ -16,7 +16,8 @@ import { requireWallet } from '../wallet.js'
  */
 export function groupJoinCommand(): Command {
   return new Command('join')
-    .description('Join a room, or ask to join a private group')
+    .alias('accept')
+    .description('Join a room, accept an invitation, or ask to join a private group')
     .requiredOption('--room <id>', 'the room (see `dmtp group search`)', parseId)
     .addHelpText(
       'after',
@@ -25,6 +26,7 @@ Examples:
   $ dmtp group join --room AGWwcmrhX9BHfF0JejIEqg  Joined AGWw…
   $ dmtp group join --room AGWw… --json           {"room","status":"member"} or {"room","status":"requested"}
 
+\`dmtp group accept --room ID\` is the same: it accepts an invitation to a private group.
 Joining a room you are in changes nothing ("member"). A banned wallet is refused ("banned").`,
     )
     .action(async (options: { room: string }, command: Command) => {

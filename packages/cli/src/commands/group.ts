@@ -8,6 +8,7 @@ import { groupAnswerCommand } from './group-answer.js'
 import { groupCreateCommand } from './group-create.js'
 import { groupDefineRoleCommand } from './group-define-role.js'
 import { groupDeleteCommand } from './group-delete.js'
+import { groupE2eeCommand, groupRotateCommand } from './group-e2ee.js'
 import { groupInfoCommand } from './group-info.js'
 import { groupInviteCommand } from './group-invite.js'
 import { groupJoinCommand } from './group-join.js'
@@ -42,8 +43,9 @@ Examples:
   $ dmtp group mute --room AGWw… --member 0xB0b… --for 30m
   $ dmtp group log --room AGWw…                                 the signed membership log, verified here
 
-Public rooms and private groups are not end-to-end encrypted: the server and the room's readers
-see every message; each is signed by its sender, and the membership log by whoever changed it.
+Private groups are end-to-end encrypted (dmtp group e2ee on|off); public rooms are not: the
+server and the room's readers see every message. Every message is signed by its sender, and the
+membership log by whoever changed it.
 Refusals come with a stable code: room_not_found, not_member, banned, muted, forbidden (the
 message names the permission your role lacks).`,
     )
@@ -62,6 +64,8 @@ message names the permission your role lacks).`,
     groupDefineRoleCommand(),
     ...(['kick', 'ban', 'unban', 'mute', 'unmute'] as const).map(groupModerateCommand),
     groupUpdateCommand(),
+    groupE2eeCommand(),
+    groupRotateCommand(),
     groupLogCommand(),
     groupDeleteCommand(),
   ]) {

@@ -15,7 +15,7 @@ import { collectAddress, parseAddress, parseId } from '../parsers.js'
 import { roomTypeLabel } from '../rooms.js'
 import { requireWallet } from '../wallet.js'
 
-type SendOptions = { to?: string; room?: string; replyTo?: string; mention?: string[]; relay: boolean }
+type SendOptions = { to?: string; room?: string; replyTo?: string; mention?: string[]; relay: boolean; plain?: boolean }
 
 /**
  * @example
@@ -30,6 +30,7 @@ export function sendCommand(): Command {
     .option('--reply-to <id>', 'the id of the message this one replies to', parseId)
     .option('--mention <address>', 'highlight the message for this wallet (repeat for several)', collectAddress)
     .option('--no-relay', 'fail (recipient_not_registered) instead of relaying to a wallet without DMTP keys')
+    .option('--plain', 'in a private group that allows it: send this message in plaintext, readable by the server')
     .argument('<text...>', 'the message (several words are joined with spaces), or - to read it from stdin')
     .addHelpText(
       'after',
@@ -62,6 +63,7 @@ see the text; each message is signed by you. In a room you may be refused with "
         relay: options.relay,
         replyTo: options.replyTo,
         mentions: options.mention,
+        plain: options.plain,
       })
       if (options.to && !sent.e2ee) printWarning(sent.notice ?? 'this message is not end-to-end encrypted')
       if (sent.warning) printWarning(sent.warning)
@@ -75,7 +77,7 @@ see the text; each message is signed by you. In a room you may be refused with "
           ? sent.e2ee
             ? 'end-to-end encrypted'
             : 'NOT end-to-end encrypted'
-          : roomTypeLabel(described.type)
+          : roomTypeLabel(described.type, sent.e2ee)
       const name = described.name === null ? `room ${described.id}` : `"${described.name}"`
       printLine(terminalSafe(`Sent ${sent.id} to ${name} (${label})`))
     })

@@ -20,6 +20,7 @@ import { merkleRoot } from '../encoding/merkle.js'
 import { DecryptionFailedError } from '../errors.js'
 import type { RoomActionType } from '../rooms/rules.js'
 import { contentTypeOf, decodeMessageContent, InvalidContentError, MAX_TEXT_LENGTH, type MessageContent } from './content.js'
+import type { GroupEnvelope } from './group-envelope.js'
 import { padPlaintext } from './padding.js'
 
 /**
@@ -96,7 +97,8 @@ export type SignedEnvelope = Action & {
   proof?: undefined
 }
 
-export type Envelope = PairEnvelope | SignedEnvelope
+/** Every suite; `dmtp-group-v1` (private groups with E2EE on) is in `group-envelope.ts`. */
+export type Envelope = PairEnvelope | SignedEnvelope | GroupEnvelope
 
 type Distribute<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never
 export type EnvelopeHeader = Distribute<PairEnvelope, 'nonce' | 'messages' | 'signature' | 'proof'>

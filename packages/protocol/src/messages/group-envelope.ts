@@ -40,6 +40,7 @@ export type GroupEnvelope = {
   /** AES-256-GCM of the padded canonical content and its tag, base64url. */
   messages: string
   signature: string
+  proof?: undefined
 }
 
 export type GroupEnvelopeHeader = Omit<GroupEnvelope, 'nonce' | 'messages' | 'signature'>
@@ -73,8 +74,7 @@ export function groupEnvelopeAad(envelope: GroupEnvelopeHeader | GroupEnvelope):
  * block text is at hand).
  */
 export function groupEnvelopeSigningBytes(envelope: Omit<GroupEnvelope, 'signature'> | GroupEnvelope, text?: string): Uint8Array {
-  // The shared signer reads only plain members (`messages`, `signature`), which this suite has too.
-  return envelopeSigningBytes(envelope as unknown as Envelope, text)
+  return envelopeSigningBytes(envelope as Envelope, text)
 }
 
 export type SealGroupEnvelopeParameters = {

@@ -31,6 +31,8 @@ export const ROOM_EVENT_TYPES = [
   'delete_role',
   'update',
   'delete',
+  'e2ee_on',
+  'e2ee_off',
 ] as const
 
 export type RoomEventType = (typeof ROOM_EVENT_TYPES)[number]
@@ -76,6 +78,9 @@ export type RoomEventBody =
   | { type: 'define_role'; role: string; permissions: Permission[] }
   | { type: 'delete_role'; role: string }
   | { type: 'update'; name?: string; description?: string; avatar?: string | null; announce?: boolean }
+  /** Private rooms: end-to-end encryption on (`plain`: members may still choose plaintext per message), or off. */
+  | { type: 'e2ee_on'; plain: boolean }
+  | { type: 'e2ee_off' }
 
 type Distribute<T> = T extends unknown ? EventBase & T : never
 

@@ -34,6 +34,8 @@ export class RoomLogState implements RoomStateView {
     description: '',
     avatar: null,
     deleted: false,
+    e2ee: false,
+    plain: false,
     owners: 0,
     members: 0,
   }

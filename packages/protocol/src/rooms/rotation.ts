@@ -11,8 +11,11 @@ import { signRecord, verifyRecord } from './_signed-record.js'
 
 const ROTATION_PREFIX = 'dmtp/v1/group-rotation\n'
 
-/** Why a room is due: a member left, was kicked or banned, or the key is too old or has encrypted too many messages. */
-export const ROTATION_CAUSES = ['leave', 'kick', 'ban', 'age', 'count'] as const
+/**
+ * Why a room is due: a member left, was kicked or banned; a member joined (new members read from a
+ * new epoch on); E2EE was turned on; or the key is too old or has encrypted too many messages.
+ */
+export const ROTATION_CAUSES = ['leave', 'kick', 'ban', 'join', 'e2ee_on', 'age', 'count'] as const
 export type RotationCause = (typeof ROTATION_CAUSES)[number]
 
 export type RotationIntent = {

@@ -48,6 +48,10 @@ export type RoomSettings = RoleContext & {
   description: string
   avatar: string | null
   deleted: boolean
+  /** Private rooms: messages are end-to-end encrypted under the room's epoch keys. */
+  e2ee: boolean
+  /** With `e2ee`: a member may still send a message in plaintext, marked so (the per-message choice). */
+  plain: boolean
 }
 
 export interface RoomStateView {
@@ -55,7 +59,16 @@ export interface RoomStateView {
   member(address: string): MemberState
 }
 
-export type RuleFailureCode = 'room_not_found' | 'not_member' | 'banned' | 'muted' | 'forbidden' | 'invalid_request' | 'conflict'
+export type RuleFailureCode =
+  | 'room_not_found'
+  | 'not_member'
+  | 'banned'
+  | 'muted'
+  | 'forbidden'
+  | 'invalid_request'
+  | 'conflict'
+  | 'e2ee_required'
+  | 'e2ee_off'
 export type RuleFailure = { ok: false; code: RuleFailureCode; message: string; permission?: Permission | undefined }
 
 /** A change to apply; `joined` sets `joinedSeq` to the event's own position. */
@@ -63,7 +76,10 @@ export type RoomEffect =
   | { kind: 'member'; address: string; set: Partial<MemberState>; joined?: boolean }
   /** Every member (but `except`) whose role is in `roles` (an `all` action). */
   | { kind: 'members'; roles: string[]; except: string; set: Partial<MemberState> }
-  | { kind: 'room'; set: Partial<Pick<RoomSettings, 'name' | 'description' | 'avatar' | 'announce' | 'deleted'>> }
+  | {
+      kind: 'room'
+      set: Partial<Pick<RoomSettings, 'name' | 'description' | 'avatar' | 'announce' | 'deleted' | 'e2ee' | 'plain'>>
+    }
   | { kind: 'role'; role: string; permissions: Permission[] | null }
   /** Every message of `sender` so far is recalled (a ban that removes messages). */
   | { kind: 'recall_all'; sender: string }
@@ -269,6 +285,15 @@ export function planRoomEvent(view: RoomStateView, event: RoomEvent, at: string 
     case 'delete':
       if (!holds('delete_room')) return missing('delete_room')
       return ok({ kind: 'room', set: { deleted: true } })
+    case 'e2ee_on':
+      if (room.type !== 'private') return fail('invalid_request', 'Only private rooms are end-to-end encrypted.')
+      if (!holds('e2ee_on')) return missing('e2ee_on')
+      if (room.e2ee) return fail('conflict', 'End-to-end encryption is already on in this room.')
+      return ok({ kind: 'room', set: { e2ee: true, plain: event.plain } })
+    case 'e2ee_off':
+      if (!holds('e2ee_off')) return missing('e2ee_off')
+      if (!room.e2ee) return fail('conflict', 'End-to-end encryption is already off in this room.')
+      return ok({ kind: 'room', set: { e2ee: false, plain: false } })
   }
 }
 
@@ -325,7 +350,9 @@ export type RoomActionTarget = { sender: string; type: RoomActionType; recalled:
 
 /**
  * May `sender` post this message or action now? `target` is the message an action refers to
- * (undefined when it does not exist); `text` the plain text of a public message, for the link rule.
+ * (undefined when it does not exist); `text` the plain text of a public message, for the link rule;
+ * `e2ee`, for a message of a group, whether it is end-to-end encrypted (a private room with E2EE
+ * on takes plaintext only when it allows the per-message choice; one with E2EE off takes none).
  */
 export function planRoomAction(
   view: RoomStateView,
@@ -335,10 +362,24 @@ export function planRoomAction(
     at,
     target,
     text,
-  }: { sender: string; type: RoomActionType; at: string; target?: RoomActionTarget | undefined; text?: string | undefined },
+    e2ee,
+  }: {
+    sender: string
+    type: RoomActionType
+    at: string
+    target?: RoomActionTarget | undefined
+    text?: string | undefined
+    e2ee?: boolean | undefined
+  },
 ): { ok: true } | RuleFailure {
   const { room } = view
   if (room.deleted) return fail('room_not_found', 'This room was deleted.')
+  if (e2ee === true && !room.e2ee) {
+    return fail('e2ee_off', 'End-to-end encryption is off in this room: send the message as plaintext.')
+  }
+  if (e2ee === false && room.e2ee && !room.plain) {
+    return fail('e2ee_required', 'This room is end-to-end encrypted and takes no plaintext messages.')
+  }
   const member = view.member(sender)
   if (isBanned(member, at)) return fail('banned', 'You are banned from this room.')
   if (member.status !== 'member') return fail('not_member', 'You are not a member of this room.')

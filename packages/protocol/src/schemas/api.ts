@@ -32,6 +32,8 @@ export const errorResponseSchema = z.strictObject({
   error: z.strictObject({
     code: z.enum(Object.keys(errorCodes) as [keyof typeof errorCodes, ...(keyof typeof errorCodes)[]]),
     message: z.string(),
+    /** What the client needs to act on the error (e.g. `stale_epoch`: the room's epoch and whether it is due). */
+    details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
   }),
 })
 

@@ -12,7 +12,9 @@ import { parseCid } from '../encoding/canonical.js'
 import { MAX_PROOF_LENGTH, PROOF_STEP } from '../encoding/merkle.js'
 import { MAX_EMOJI_LENGTH, MAX_MENTIONS, MAX_TEXT_LENGTH } from '../messages/content.js'
 import { MIGRATED_SUITE, RELAY_SUITE, SIGNED_SUITE } from '../messages/envelope.js'
+import { GROUP_SUITE } from '../messages/group-envelope.js'
 import { HANDOFF_SUITE } from '../messages/handoff.js'
+import { MAX_EPOCH } from '../rooms/room-key.js'
 
 /** An EIP-55 checksummed address, exactly (records). */
 export const addressSchema = z
@@ -198,12 +200,34 @@ export const signedEnvelopeSchema = z
   })
   .refine(namesRef, namesRefError)
 
-/** An envelope of any suite (protocol.md §5, §6.6): pattern α, relayed (β), migrated, or public. */
+export const epochSchema = z.number().int().positive().max(MAX_EPOCH)
+
+/** A private-group message under an epoch's key (docs/private-groups.md §5). */
+export const groupEnvelopeSchema = z
+  .strictObject({
+    v: z.literal(1),
+    suite: z.literal(GROUP_SUITE),
+    id: idSchema,
+    room: idSchema,
+    epoch: epochSchema,
+    ...actionFields,
+    sender: addressSchema,
+    senderKey: cidSchema,
+    timestamp: timestampSchema,
+    logHead: cidSchema,
+    nonce: envelopeFields.nonce,
+    messages: envelopeFields.messages,
+    signature: base64UrlSchema({ bytes: 64 }),
+  })
+  .refine(namesRef, namesRefError)
+
+/** An envelope of any suite (protocol.md §5, §6.6): pattern α, relayed (β), migrated, public, or private group. */
 export const envelopeSchema = z.discriminatedUnion('suite', [
   p2pEnvelopeSchema,
   z.strictObject({ ...envelopeFields, suite: z.literal(RELAY_SUITE) }),
   migratedEnvelopeSchema,
   signedEnvelopeSchema,
+  groupEnvelopeSchema,
 ])
 
 /** An emoji (or any short visible sequence) as a reaction. */

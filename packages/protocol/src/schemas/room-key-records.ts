@@ -1,31 +1,21 @@
 /**
  * zod schemas of the private-group records (docs/private-groups.md): key-distribution pages and
- * deliveries, group envelopes, invitations, invite links, rotation intents and rotation notices.
+ * deliveries, invitations, invite links, rotation intents and rotation notices.
  * Strict, as every DMTP record: unknown fields are refused, values in their one canonical form.
  */
 import { z } from 'zod'
 import { fromBase64Url } from '../encoding/bytes.js'
 import { decodeCanonical } from '../encoding/canonical.js'
-import { GROUP_SUITE } from '../messages/group-envelope.js'
 import { INVITE_LINK_SCHEME, type InviteLink } from '../rooms/invitation.js'
 import { KEY_DISTRIBUTION_SUITE, MAX_KEY_PAGE_RECIPIENTS, MAX_KEY_PAGES } from '../rooms/key-distribution.js'
 import { MAX_CURSOR_VALUE } from '../rooms/limits.js'
 import { MAX_EPOCH } from '../rooms/room-key.js'
 import { ROTATION_CAUSES } from '../rooms/rotation.js'
-import {
-  addressSchema,
-  base64UrlSchema,
-  cidSchema,
-  idSchema,
-  MAX_CIPHERTEXT_BASE64URL_LENGTH,
-  proofSchema,
-  timestampSchema,
-} from './records.js'
+import { addressSchema, base64UrlSchema, cidSchema, epochSchema, idSchema, proofSchema, timestampSchema } from './records.js'
 
 /** Most uses an invite link may allow. */
 export const MAX_INVITE_LINK_USES = 1_000_000
 
-export const epochSchema = z.number().int().positive().max(MAX_EPOCH)
 const signatureSchema = base64UrlSchema({ bytes: 64 })
 const logIndexSchema = z.number().int().positive().max(MAX_CURSOR_VALUE)
 
@@ -67,30 +57,6 @@ export const keyDistributionSchema = z
 export const keyDeliverySchema = z
   .strictObject({ ...distributionHeader, recipient: roomKeyWrapSchema, proof: proofSchema })
   .refine(pageInRange, pageError)
-
-export const groupEnvelopeSchema = z
-  .strictObject({
-    v: z.literal(1),
-    suite: z.literal(GROUP_SUITE),
-    id: idSchema,
-    room: idSchema,
-    epoch: epochSchema,
-    sender: addressSchema,
-    senderKey: cidSchema,
-    timestamp: timestampSchema,
-    logHead: cidSchema,
-    type: z.enum(['edit', 'react', 'unreact', 'recall', 'pin', 'unpin']).optional(),
-    ref: idSchema.optional(),
-    nonce: base64UrlSchema({ bytes: 12 }),
-    messages: base64UrlSchema({ maxLength: MAX_CIPHERTEXT_BASE64URL_LENGTH }).refine((value) => value.length >= 22, {
-      message: 'ciphertext too short to hold a tag',
-    }),
-    signature: signatureSchema,
-  })
-  .refine((envelope) => envelope.type === undefined || envelope.ref !== undefined, {
-    message: 'an action names the message it acts on (ref)',
-    path: ['ref'],
-  })
 
 export const invitationSchema = z
   .strictObject({

@@ -70,6 +70,8 @@ export const roomEventSchema = z
     event('request', {}),
     event('leave', {}),
     event('delete', {}),
+    event('e2ee_on', { plain: z.boolean() }),
+    event('e2ee_off', {}),
     event('invite', { members: membersSchema }),
     event('approve', { members: membersSchema }),
     event('reject', { members: membersSchema }),

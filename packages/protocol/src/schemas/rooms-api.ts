@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { addressInputSchema, addressSchema, cidSchema, idSchema, messageRecordSchema, timestampSchema } from './records.js'
+import { roomEncryptionSchema } from './room-keys-api.js'
 import { logRecordSchema, roomEventSchema } from './room-records.js'
 
 export const roomTypeSchema = z.enum(['p2p', 'public', 'limited', 'private'])
@@ -28,6 +29,8 @@ export const roomSchema = z.strictObject({
   logHead: z.strictObject({ index: z.number().int().positive(), seq: z.number().int().positive(), cid: cidSchema }).nullable(),
   /** The two wallets of a 1:1 room, sorted; null for groups. */
   pair: z.tuple([addressSchema, addressSchema]).nullable(),
+  /** Private rooms: end-to-end encryption and the key epoch; null for other types. */
+  encryption: roomEncryptionSchema.nullable(),
 })
 
 /** The signed-in wallet's standing in a room. */

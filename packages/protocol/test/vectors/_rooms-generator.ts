@@ -149,6 +149,9 @@ export async function generateRoomEvents(): Promise<RoomEventsFile> {
     ['alice', { type: 'kick', all: true }, 'alice kicks everyone without kick (dave)'],
     ['alice', { type: 'ban', all: true, until: null, removeMessages: false }, 'alice bans everyone without ban (carol, a mod)'],
     ['alice', { type: 'delete_role', role: 'mod' }, 'alice deletes the custom role'],
+    ['alice', { type: 'e2ee_on', plain: false }, 'alice turns end-to-end encryption on'],
+    ['alice', { type: 'e2ee_off' }, 'and off'],
+    ['alice', { type: 'e2ee_on', plain: true }, 'and on again, letting members choose plaintext per message'],
     [
       'alice',
       { type: 'update', name: 'Crew II', description: '', avatar: toBlock({ vector: 'avatar' }).cid, announce: true },

@@ -54,7 +54,7 @@ beforeAll(async () => {
 describe('rooms/room-events.json', () => {
   test('behavior: the file is read whole: every event type, keys for every actor', () => {
     const { vectors, keys, invalid } = roomEvents.value
-    expect(vectors).toHaveLength(25)
+    expect(vectors).toHaveLength(28)
     expect(new Set(vectors.map((vector) => vector.event.type))).toEqual(new Set(ROOM_EVENT_TYPES))
     expect(vectors.every((vector) => vector.key in keys)).toBe(true)
     expect(invalid).toHaveLength(4)

@@ -44,6 +44,10 @@ export async function getRoom(client: DmtpClientBase, { room }: GetRoomParameter
   mismatch('announcement-only', claimed.announce, state.room.announce)
   mismatch('the member count', claimed.memberCount, state.room.members)
   mismatch('the custom roles', sortedRoles(claimed.customRoles), sortedRoles(state.room.customRoles))
+  if (claimed.type === 'private') {
+    mismatch('end-to-end encryption', claimed.encryption?.e2ee ?? false, state.room.e2ee)
+    mismatch('the per-message plaintext choice', claimed.encryption?.plain ?? false, state.room.plain)
+  }
   const mine = state.member(wallet.address)
   mismatch(
     'your standing',

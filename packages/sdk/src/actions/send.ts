@@ -31,6 +31,11 @@ export type SendParameters = {
    * the first result; from another process it fails with `message_id_conflict` (already stored).
    */
   clientMessageId?: string | undefined
+  /**
+   * In a private room with E2EE on that allows the per-message choice: send this one in plaintext,
+   * readable by the server (the message shows `e2ee: false`). Refused (`e2ee_required`) elsewhere.
+   */
+  plain?: boolean | undefined
 }
 
 export type SendReturnType = PostResult
@@ -46,7 +51,7 @@ export type SendErrorType = RecipientNotRegisteredError | ServerKeyRejectedError
  */
 export async function send(
   client: DmtpClientBase,
-  { to, room, text, replyTo, mentions, relay, clientMessageId }: SendParameters,
+  { to, room, text, replyTo, mentions, relay, clientMessageId, plain }: SendParameters,
 ): Promise<SendReturnType> {
   if (typeof text !== 'string' || text.length === 0) throw new TypeError('"text" expected a non-empty string')
   if (text.length > MAX_TEXT_LENGTH)
@@ -69,6 +74,7 @@ export async function send(
     ref: replyTo,
     relay,
     clientMessageId,
+    plain,
     content: { type: 'text', text, ...(normalized?.length ? { mentions: normalized } : {}) },
   })
 }

@@ -78,7 +78,7 @@ export function createHttpTransport({
       }
       if (!response.ok) {
         const parsed = errorResponseSchema.safeParse(json)
-        if (parsed.success) throw new ApiError({ code: parsed.data.error.code, message: parsed.data.error.message })
+        if (parsed.success) throw new ApiError(parsed.data.error)
         throw new ApiError({
           code: response.status >= 500 ? 'upstream_failure' : 'invalid_request',
           message: `HTTP ${response.status} from ${path}`,

@@ -159,7 +159,7 @@ export class StreamSocket {
           clearTimeout(waiting.timer)
           this.pending.delete(frame.ref)
           if (frame.type === 'sent') waiting.resolve(frame.result)
-          else waiting.reject(new ApiError({ code: frame.error.code, message: frame.error.message }))
+          else waiting.reject(new ApiError(frame.error))
         } else if (frame.type === 'error' && SESSION_CODES.has(frame.error.code)) {
           this.sessionRejected = true
         }

@@ -105,6 +105,8 @@ export type ServerConfig = {
     /** Concurrent TCP connections (HTTP and streams) from one IP address; 0: no limit. */
     connectionsPerIp: number
     http: HttpTimeouts
+    /** Private rooms: an epoch key is replaced after this many messages or this age (docs/private-groups.md §7). */
+    rotation: { afterMessages: number; afterSeconds: number }
   }
   /** Worker threads for Ed25519 checks; 0 leaves them to libuv's threadpool; undefined: cores − 1 (1–4). */
   verifyThreads: number | undefined
@@ -206,6 +208,10 @@ export function envToConfig(env: ServerEnv, overrides: Partial<ServerEnv> = {}):
       },
       connectionsPerIp: merged.DMTP_CONNECTIONS_PER_IP ?? 256,
       http: httpTimeouts(merged),
+      rotation: {
+        afterMessages: merged.DMTP_ROTATE_AFTER_MESSAGES ?? 10_000,
+        afterSeconds: merged.DMTP_ROTATE_AFTER_SECONDS ?? 7 * 24 * 3600,
+      },
     },
     verifyThreads: merged.DMTP_VERIFY_THREADS,
     log: { level: merged.DMTP_LOG_LEVEL ?? 'info' },

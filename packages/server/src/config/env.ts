@@ -24,6 +24,8 @@ export const serverEnvSchema = z.object({
   DMTP_RATE_LIMIT_PER_MINUTE: positiveInt.optional(),
   DMTP_MESSAGES_PER_SECOND: positiveInt.optional(),
   DMTP_MESSAGE_BURST: positiveInt.optional(),
+  DMTP_ROTATE_AFTER_MESSAGES: positiveInt.optional(),
+  DMTP_ROTATE_AFTER_SECONDS: positiveInt.optional(),
   DMTP_IPFS_API: z.url().optional(),
   DMTP_BLOCK_STORE: z.enum(['sqlite', 'files']).optional(),
   DMTP_CHAIN: z.enum(['anvil', 'rpc', 'none']).optional(),

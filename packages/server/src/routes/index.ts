@@ -12,6 +12,7 @@ import { keyRoutes } from './keys/index.js'
 import { messageRoutes } from './messages/index.js'
 import { migrationRoutes } from './migrations/index.js'
 import { roomRoutes } from './rooms/index.js'
+import { roomKeyRoutes } from './rooms/keys.js'
 
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   // Every JSON body below goes through the strict parser (UTF-8 only, charset checked).
@@ -21,6 +22,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   await app.register(apiKeyRoutes, { ctx })
   await app.register(keyRoutes, { ctx })
   await app.register(roomRoutes, { ctx })
+  await app.register(roomKeyRoutes, { ctx })
   await app.register(messageRoutes, { ctx })
   await app.register(anchoringRoutes, { ctx })
   await app.register(migrationRoutes, { ctx })

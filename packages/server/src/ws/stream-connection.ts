@@ -380,7 +380,11 @@ export class StreamConnection {
 
   private sendError(error: HttpError, ref?: string): void {
     this.write(
-      JSON.stringify({ type: 'error', ...(ref ? { ref } : {}), error: { code: error.code, message: error.shortMessage } }),
+      JSON.stringify({
+        type: 'error',
+        ...(ref ? { ref } : {}),
+        error: { code: error.code, message: error.shortMessage, ...(error.data ? { details: error.data } : {}) },
+      }),
     )
   }
 

@@ -44,7 +44,7 @@ export function GroupHeader({ room, role, membersOpen, onToggleMembers }: GroupH
   )
 }
 
-/** Not end-to-end encrypted; a log that does not verify; removed from the room. */
+/** Whether the room is end-to-end encrypted (and under which key epoch); a log that does not verify; removed from the room. */
 export function GroupNotices({ info }: { info: UseRoomReturnType }) {
   const { room, verified, problems, removed } = info
   return (
@@ -53,7 +53,9 @@ export function GroupNotices({ info }: { info: UseRoomReturnType }) {
         <p className="room-notice" role="note">
           {room.type === 'public'
             ? 'Public room: not end-to-end encrypted. Anyone can read it, the server included; every message is signed by its sender.'
-            : 'Private group: not end-to-end encrypted yet. The server can read these messages; every message is signed by its sender.'}
+            : room.encryption?.e2ee
+              ? `Private group: end-to-end encrypted (key epoch ${room.encryption.epoch}). Only its members can read these messages; a new key is made whenever someone leaves, is removed or joins.${room.encryption.plain ? ' Members may still send a message in plaintext, marked so.' : ''}`
+              : 'Private group: not end-to-end encrypted. The server can read these messages; every message is signed by its sender.'}
         </p>
       )}
       {!verified && (

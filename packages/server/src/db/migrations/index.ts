@@ -11,6 +11,7 @@ import * as relayedRoomsIndex from './20261127T000000000Z-relayed-rooms-index.js
 import * as keysetIndexes from './20261127T120000000Z-keyset-indexes.js'
 import * as rooms from './20261203T000000000Z-rooms.js'
 import * as manifestTimeBound from './20261216T000000000Z-manifest-time-bound.js'
+import * as roomKeys from './20261220T000000000Z-room-keys.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -28,6 +29,7 @@ const migrations: Record<string, DialectMigration> = {
   '20261127T120000000Z-keyset-indexes': keysetIndexes,
   '20261203T000000000Z-rooms': rooms,
   '20261216T000000000Z-manifest-time-bound': manifestTimeBound,
+  '20261220T000000000Z-room-keys': roomKeys,
 }
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -8,6 +8,8 @@ import type * as keyBundles from './key-bundles.js'
 import type * as manifests from './manifests.js'
 import type * as messages from './messages.js'
 import type * as processingChats from './processing-chats.js'
+import type * as roomEpochs from './room-epochs.js'
+import type * as roomKeyDeliveries from './room-key-deliveries.js'
 import type * as roomMembers from './room-members.js'
 import type * as roomRoles from './room-roles.js'
 import type * as rooms from './rooms.js'
@@ -19,6 +21,8 @@ export type DatabaseSchema = users.PartialDB &
   rooms.PartialDB &
   roomMembers.PartialDB &
   roomRoles.PartialDB &
+  roomEpochs.PartialDB &
+  roomKeyDeliveries.PartialDB &
   processingChats.PartialDB &
   counters.PartialDB &
   messages.PartialDB &

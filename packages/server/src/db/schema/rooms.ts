@@ -22,6 +22,16 @@ export interface RoomsTable {
   log_head_seq: number | null
   /** The stream position of the room's newest event (which streams have news). */
   last_pos: number
+  /** Private rooms: 1 with end-to-end encryption on; `plain` 1 when a member may still send plaintext. */
+  e2ee: number
+  plain: number
+  /** The current key epoch (0: none yet), its key id, and since when; messages under it so far. */
+  epoch: number
+  key_id: string | null
+  epoch_at: string | null
+  epoch_messages: number
+  /** Why the room must rotate before its next encrypted message (a `RotationCause`); null when not due. */
+  rotation_due: string | null
   created_at: string
   created_by: string | null
   deleted_at: string | null

@@ -12,6 +12,8 @@ import {
   type Envelope,
   envelopeBlock,
   envelopeType,
+  GROUP_SUITE,
+  type GroupEnvelope,
   isBanned,
   type MessageContent,
   MIGRATED_SUITE,
@@ -165,7 +167,10 @@ export class MessageService {
     }
     let pending: PendingMessage
     if (envelope.suite === SIGNED_SUITE) {
-      pending = { ...base, ...(await this.checkSigned(room, envelope, content)), receiver: null, e2ee: false }
+      pending = { ...base, ...(await this.checkSigned(room, envelope, content)), receiver: null, e2ee: false, epoch: null }
+    } else if (envelope.suite === GROUP_SUITE) {
+      await this.checkGroup(room, envelope, content)
+      pending = { ...base, receiver: null, content: null, e2ee: true, epoch: envelope.epoch }
     } else {
       if (content !== undefined) {
         throw new HttpError({
@@ -174,7 +179,7 @@ export class MessageService {
         })
       }
       await this.checkPair(room, address, envelope)
-      pending = { ...base, receiver: envelope.receiver, content: null, e2ee: envelope.suite !== RELAY_SUITE }
+      pending = { ...base, receiver: envelope.receiver, content: null, e2ee: envelope.suite !== RELAY_SUITE, epoch: null }
     }
     const senderKey = await this.deps.keys.getCurrent(address)
     if (!senderKey || senderKey.cid !== envelope.senderKey) {
@@ -225,6 +230,26 @@ export class MessageService {
     return {
       content: { text: contentBlock.text, cid: contentBlock.cid },
       text: checked.type === 'text' ? checked.text : undefined,
+    }
+  }
+
+  /**
+   * Private rooms with E2EE on: the server cannot read the message, but checks it names this
+   * room's log and is under the current epoch (the writer checks the epoch again in commit order,
+   * with the room's due state: `stale_epoch` tells the sender what to rotate from).
+   */
+  private async checkGroup(room: CachedRoom, envelope: GroupEnvelope, content: MessageContent | undefined): Promise<void> {
+    if (room.room.type !== 'private') {
+      throw new HttpError({ code: 'invalid_envelope', message: 'Only private rooms take end-to-end encrypted group envelopes.' })
+    }
+    if (content !== undefined) {
+      throw new HttpError({
+        code: 'invalid_envelope',
+        message: 'An encrypted message carries its content inside its ciphertext.',
+      })
+    }
+    if (envelope.logHead !== room.row.log_head && !(await isLogEntryOf(this.deps.database.db, room.row.id, envelope.logHead))) {
+      throw new HttpError({ code: 'invalid_envelope', message: "logHead is not an entry of this room's membership log." })
     }
   }
 

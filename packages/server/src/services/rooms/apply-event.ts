@@ -4,15 +4,23 @@
  * the room cache inside the writer's transaction, including what follows by rule (ownership
  * passing on when the last Owner leaves, the room ending with its last member).
  */
-import { countsChange, type LogEntry, type MemberState, planCreate, planRoomEvent, type RoomEffect } from '@dmtp/protocol'
+import {
+  countsChange,
+  type LogEntry,
+  type MemberState,
+  planCreate,
+  planRoomEvent,
+  type RoomEffect,
+  type RotationCause,
+} from '@dmtp/protocol'
 import type { Transaction } from '../../db/database.js'
 import type { CachedMember, CachedRoom, RoomCache } from './room-cache.js'
 import { ruleError } from './rule-error.js'
 import { RoomTransactor } from './transactor.js'
 
 export type EventApplication = {
-  /** Addresses whose status changed, and to what (their streams add or drop the room). */
-  changed: { address: string; status: MemberState['status'] }[]
+  /** Addresses whose status changed, from what and to what (their streams add or drop the room). */
+  changed: { address: string; status: MemberState['status']; was: MemberState['status'] }[]
   /** Content blocks of public messages recalled by the event (to delete). */
   contentCids: string[]
 }
@@ -59,7 +67,7 @@ export async function applyRoomEvent({
     const change = countsChange(before, next)
     room.room.members += change.members
     room.room.owners += change.owners
-    if (before.status !== next.status) application.changed.push({ address, status: next.status })
+    if (before.status !== next.status) application.changed.push({ address, status: next.status, was: before.status })
   }
   for (const effect of plan.effects) await applyEffect(effect)
 
@@ -93,7 +101,7 @@ export async function applyRoomEvent({
           },
         })
         if (status !== undefined && status !== 'member') {
-          for (const address of changed) application.changed.push({ address, status })
+          for (const address of changed) application.changed.push({ address, status, was: 'member' })
         }
         cache.forgetMembers(room)
         room.room.members = await transactor.countMembers(room.row.id)
@@ -101,7 +109,15 @@ export async function applyRoomEvent({
         return
       }
       case 'room': {
-        const { name, description, avatar, announce, deleted } = effect.set
+        const { name, description, avatar, announce, deleted, e2ee, plain } = effect.set
+        if (e2ee !== undefined) {
+          room.room.e2ee = e2ee
+          room.row.e2ee = e2ee ? 1 : 0
+        }
+        if (plain !== undefined) {
+          room.room.plain = plain
+          room.row.plain = plain ? 1 : 0
+        }
         if (name !== undefined) room.room.name = name
         if (description !== undefined) room.room.description = description
         if (avatar !== undefined) room.room.avatar = avatar
@@ -161,5 +177,25 @@ export async function applyRoomEvent({
     room.row.deleted_at = now
   }
   room.row.member_count = room.room.members
+  markDue(room, event.type, application)
   return application
+}
+
+/**
+ * A private room with E2EE on must rotate before its next encrypted message when a member left
+ * or was removed (the key they hold must encrypt nothing more), when one joined (they read from
+ * a new epoch on: no history by default), and when E2EE was turned on (docs/private-groups.md §7).
+ */
+function markDue(room: CachedRoom, type: LogEntry['event']['type'], { changed }: EventApplication): void {
+  if (type === 'e2ee_off') room.row.rotation_due = null
+  if (!room.room.e2ee) return
+  if (type === 'e2ee_on') {
+    room.row.rotation_due = 'e2ee_on'
+    return
+  }
+  const removed = changed.some((change) => change.was === 'member' && change.status !== 'member')
+  const joined = changed.some((change) => change.status === 'member')
+  const removal: RotationCause = type === 'kick' || type === 'ban' ? type : 'leave'
+  if (removed) room.row.rotation_due = removal
+  else if (joined && !room.row.rotation_due) room.row.rotation_due = 'join'
 }

@@ -27,6 +27,8 @@ export class CachedRoom implements RoomStateView {
       description: row.description,
       avatar: row.avatar,
       deleted: row.deleted_at !== null,
+      e2ee: row.e2ee === 1,
+      plain: row.plain === 1,
       owners,
       members: row.member_count,
     }

@@ -25,6 +25,7 @@ import { toRoomRecord } from '../messages/records.js'
 import type { MemberRow, RoomRow } from './reader.js'
 import { RoomReader } from './reader.js'
 import { type CachedMember, type CachedRoom, toCached } from './room-cache.js'
+import { NO_EPOCH, roomEncryption } from './room-epoch.js'
 import { RoomTransactor } from './transactor.js'
 
 export type RoomServiceDeps = Pick<AppContext, 'database' | 'crypto' | 'keys' | 'roomCache' | 'writer' | 'clock' | 'pubSub'> & {
@@ -64,6 +65,7 @@ export class RoomService {
           log_head: null,
           log_head_seq: null,
           last_pos: 0,
+          ...NO_EPOCH,
           created_at: clock.now().toISOString(),
           created_by: null,
           deleted_at: null,
@@ -362,5 +364,6 @@ export function toRoom(row: RoomRow, customRoles: Record<string, readonly string
     createdAt: row.created_at,
     logHead: row.log_head && row.log_head_seq ? { index: row.log_index, seq: row.log_head_seq, cid: row.log_head } : null,
     pair,
+    encryption: roomEncryption(row),
   }
 }

@@ -13,7 +13,7 @@
  * A group message is one row, whatever the room's size; after the commit one event per room goes
  * out, carrying the stream frame ready to send to every member's socket.
  */
-import type { CryptoBackend, LogEntry, Receipt, RoomActionType, RoomEvent } from '@dmtp/protocol'
+import type { CryptoBackend, LogEntry, Receipt, RoomActionType, RoomEncryption, RoomEvent, RotationIntent } from '@dmtp/protocol'
 import type { Database } from '../../db/database.js'
 import type { Clock } from '../../identity.js'
 import type { PubSub } from '../../ports/pub-sub/types.js'
@@ -36,6 +36,8 @@ export type PendingMessage = {
   /** Public rooms: the content block (canonical text and CID). */
   content: { text: string; cid: string } | null
   e2ee: boolean
+  /** The key epoch of a private-group message; null for every other suite. */
+  epoch: number | null
   /** A public message's text, for the link rule. */
   text?: string | undefined
 }
@@ -53,9 +55,23 @@ export type SendResult = {
 
 export type EventResult = { entry: LogEntry; cid: string; seq: number; pos: number; receivedAt: string; recordJson: string }
 
+/** A checked rotation of a private room's key: the signed intent and each member's delivery. */
+export type PendingRotation = {
+  intent: RotationIntent
+  /** Canonical JSON of the intent, as stored. */
+  intentJson: string
+  deliveries: { recipient: string; delivery: string }[]
+}
+
 export type WriteItem =
   | { kind: 'message'; message: PendingMessage; resolve: (result: SendResult) => void; reject: (error: unknown) => void }
   | { kind: 'event'; event: RoomEvent; resolve: (result: EventResult) => void; reject: (error: unknown) => void }
+  | {
+      kind: 'rotation'
+      rotation: PendingRotation
+      resolve: (result: RoomEncryption) => void
+      reject: (error: unknown) => void
+    }
 
 const MAX_BATCH = 512
 
@@ -68,6 +84,8 @@ export type RoomWriterDeps = {
   /** Signs each transaction's receipts. */
   crypto: CryptoBackend
   serverKey: Pick<ServerKeyService, 'get'>
+  /** When a private room's epoch is due by age or count. */
+  rotation: { afterMessages: number; afterSeconds: number }
 }
 
 export class RoomWriter {
@@ -83,6 +101,14 @@ export class RoomWriter {
   /** Appends a signed room event to its room's log (a `create` makes the room). */
   append(event: RoomEvent): Promise<EventResult> {
     return new Promise((resolve, reject) => this.enqueue({ kind: 'event', event, resolve, reject }))
+  }
+
+  /**
+   * Applies a rotation with compare-and-set, in commit order: it takes effect only if the room is
+   * still at the epoch and log head it was made for (`epoch_conflict`, `log_head_moved` otherwise).
+   */
+  rotate(rotation: PendingRotation): Promise<RoomEncryption> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'rotation', rotation, resolve, reject }))
   }
 
   /** Resolves once everything queued so far is written (used on shutdown). */

@@ -23,8 +23,10 @@ import { type MemberNotice, memberChannel, type RoomStreamEvent, roomChannel } f
 import { logRecordJson, messageRecordJson, streamFrame } from '../messages/records.js'
 import { applyRoomEvent, type EventApplication } from './apply-event.js'
 import type { CachedRoom } from './room-cache.js'
+import { NO_EPOCH } from './room-epoch.js'
 import type { EventResult, PendingMessage, RoomWriterDeps, SendResult, WriteItem } from './room-writer.js'
 import { ruleError } from './rule-error.js'
+import { applyRotation, staleEpoch } from './write-rotation.js'
 
 type Published = { room: string; event: RoomStreamEvent; notices: [string, MemberNotice][] }
 type Item = WriteItem
@@ -97,15 +99,18 @@ export class WriteBatch {
     await this.loadTargets(fresh)
     for (const item of fresh) {
       if (item.kind === 'message') await this.writeMessage(item)
-      else await this.writeEvent(item)
+      else if (item.kind === 'event') await this.writeEvent(item)
+      else await this.writeRotation(item)
     }
     await this.flushRows()
     await db.updateTable('counters').set({ value: this.pos }).where('name', '=', 'pos').execute()
     for (const room of this.rooms.values()) {
       const { id, seq, last_pos, log_index, log_head, log_head_seq, member_count, deleted_at } = room.row
+      const { e2ee, plain, epoch, key_id, epoch_at, epoch_messages, rotation_due } = room.row
       await db
         .updateTable('rooms')
         .set({ seq, last_pos, log_index, log_head, log_head_seq, member_count, deleted_at })
+        .set({ e2ee, plain, epoch, key_id, epoch_at, epoch_messages, rotation_due })
         .where('id', '=', id)
         .execute()
     }
@@ -117,7 +122,13 @@ export class WriteBatch {
    * this transaction's); another message under a used id is refused.
    */
   private async withoutRepeats(): Promise<Item[]> {
-    const ids = [...new Set(this.items.map((item) => (item.kind === 'message' ? item.message.id : item.event.id)))]
+    const ids = [
+      ...new Set(
+        this.items.flatMap((item) =>
+          item.kind === 'message' ? [item.message.id] : item.kind === 'event' ? [item.event.id] : [],
+        ),
+      ),
+    ]
     const existing = new Map<
       string,
       {
@@ -143,6 +154,10 @@ export class WriteBatch {
     const seen = new Set<string>()
     const fresh: Item[] = []
     for (const item of this.items) {
+      if (item.kind === 'rotation') {
+        fresh.push(item)
+        continue
+      }
       const id = item.kind === 'message' ? item.message.id : item.event.id
       const old = existing.get(id)
       if (old) {
@@ -175,7 +190,7 @@ export class WriteBatch {
 
   private async lockRooms(items: Item[]): Promise<void> {
     const { db } = this.tx
-    const ids = [...new Set(items.map((item) => (item.kind === 'message' ? item.message.roomId : item.event.room)))].sort()
+    const ids = [...new Set(items.map(roomOf))].sort()
     const rows = await this.deps.database
       .forUpdate(db.selectFrom('rooms').selectAll().where('id', 'in', ids).orderBy('id'))
       .execute()
@@ -230,9 +245,15 @@ export class WriteBatch {
     await this.deps.roomCache.members(this.tx.db, room, [m.sender])
     // Checked at the server's time and at the signed time: a client replaying the room checks
     // the signed time, and must never find a message the server should have refused.
+    const e2ee = room.room.type === 'p2p' ? undefined : m.e2ee
     for (const at of [this.receivedAt, m.timestamp]) {
-      const verdict = planRoomAction(room, { sender: m.sender, type: m.type, at, target: inRoom, text: m.text })
+      const verdict = planRoomAction(room, { sender: m.sender, type: m.type, at, target: inRoom, text: m.text, e2ee })
       if (!verdict.ok) return item.reject(ruleError(verdict))
+    }
+    if (m.epoch !== null) {
+      const stale = staleEpoch(room.row, m.epoch, this.receivedAt, this.deps.rotation)
+      if (stale) return item.reject(stale)
+      room.row.epoch_messages += 1
     }
     const { seq, pos } = this.next(room)
     const row: Insertable<MessagesTable> = {
@@ -363,6 +384,23 @@ export class WriteBatch {
     this.answers.push(() => item.resolve(result))
   }
 
+  private async writeRotation(item: Extract<Item, { kind: 'rotation' }>): Promise<void> {
+    const room = this.rooms.get(item.rotation.intent.room)
+    try {
+      const encryption = await applyRotation({
+        tx: this.tx,
+        cache: this.deps.roomCache,
+        room,
+        rotation: item.rotation,
+        now: this.receivedAt,
+      })
+      this.answers.push(() => item.resolve(encryption))
+    } catch (error) {
+      if (error instanceof HttpError) return item.reject(error)
+      throw error
+    }
+  }
+
   private async createRoom(event: Extract<RoomEvent, { type: 'create' }>): Promise<CachedRoom> {
     const { db } = this.tx
     const existing = await db.selectFrom('rooms').select('id').where('id', '=', event.room).executeTakeFirst()
@@ -383,6 +421,7 @@ export class WriteBatch {
         log_head: null,
         log_head_seq: null,
         last_pos: 0,
+        ...NO_EPOCH,
         created_at: this.receivedAt,
         created_by: event.actor,
         deleted_at: null,
@@ -418,6 +457,12 @@ export class WriteBatch {
     await this.tx.insertMany('messages', rows)
     await this.tx.insertMany('cids', this.cidRows.splice(0))
   }
+}
+
+function roomOf(item: Item): string {
+  if (item.kind === 'message') return item.message.roomId
+  if (item.kind === 'event') return item.event.room
+  return item.rotation.intent.room
 }
 
 /** True when the stored entry holds exactly this event (a retry, or a replay changing nothing). */
