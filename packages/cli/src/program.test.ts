@@ -54,6 +54,8 @@ describe('createProgram', () => {
         "group mute",
         "group unmute",
         "group update",
+        "group e2ee",
+        "group rotate",
         "group log",
         "group delete",
         "whois",
