@@ -35,6 +35,10 @@ export type Member = {
   cid: string
   /** Its Ed25519 secret key (32 bytes). */
   signingKey: Uint8Array
+  /** Its Ed25519 public key. */
+  verifyKey: Uint8Array
+  /** Its X25519 key pair, for the private-room benchmark (wrapping and opening room keys). */
+  agreement: { publicKey: Uint8Array; secretKey: Uint8Array }
 }
 
 /** What the server process writes for one member. */
@@ -70,7 +74,17 @@ export function makeMembers(count: number, { domain, chainId }: ServerIdentity):
     }
     const { cid, text } = toBlock(bundle, crypto.sha256)
     const token = `dmtp_${randomBytes(32).toString('base64url')}`
-    members.push({ address, token, cid, signingKey: Buffer.from(signing.d as string, 'base64url') })
+    members.push({
+      address,
+      token,
+      cid,
+      signingKey: Buffer.from(signing.d as string, 'base64url'),
+      verifyKey: Buffer.from(signing.x as string, 'base64url'),
+      agreement: {
+        publicKey: Buffer.from(agreement.x as string, 'base64url'),
+        secretKey: Buffer.from(agreement.d as string, 'base64url'),
+      },
+    })
     rows.push({ address, cid, bundle: text, issuedAt, tokenHash: createHash('sha256').update(token).digest('hex') })
   }
   return { members, rows }

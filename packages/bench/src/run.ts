@@ -14,9 +14,12 @@ import path from 'node:path'
 import { type Child, startChild } from './_child.js'
 import { round } from './_stats.js'
 import { sqliteInsertFloor, wsBroadcastFloor, wsEchoFloor } from './scenarios/floors.js'
+import { privateGroupBench } from './scenarios/group-keys.js'
+import { privateGroupFigures, privateGroupRows } from './scenarios/group-keys-report.js'
 import { groupBenchmarks } from './scenarios/groups.js'
 import { type MigrationResult, migrationCost, migrationCosts } from './scenarios/migration.js'
 import { deliveryLatency, p2pThroughput } from './scenarios/p2p.js'
+import { privateRoomScale } from './scenarios/private-room.js'
 import { serverOnly } from './scenarios/server-only.js'
 import { slowReaders } from './scenarios/slow-readers.js'
 import { type SyncStep, syncCost, syncTable } from './scenarios/sync.js'
@@ -90,6 +93,14 @@ const broadcast = await wsBroadcastFloor(broadcastServer, {
 })
 await broadcastServer.stop()
 
+// Private groups on the client, no server: new epochs, adding a member, 1 KiB messages, and
+// Signal's sender keys (libsignal-client) for the same sizes in this process.
+const privateGroups = await privateGroupBench({ repetitions: quick ? 3 : 7, messages: quick ? 1_000 : 2_000, log })
+const privateGroupResults = privateGroupFigures(privateGroups)
+const privateMembers = quick ? 2_000 : 10_000
+log(`private groups: a room of ${privateMembers.toLocaleString('en-US')} members through the server: create, rotate, send, read…`)
+const privateRoom = await privateRoomScale({ members: privateMembers })
+
 const migrationRuns = quick ? 1 : 3
 log(`pattern β: migrating 10,000 relayed messages${migrationRuns > 1 ? `, ${migrationRuns} times` : ''}…`)
 const migration = await migrationCosts({ messages: 10_000, runs: migrationRuns })
@@ -140,6 +151,11 @@ const result = {
   floor_ws_broadcast_per_s: broadcast.perSecond,
   group_msg_bytes_per_member: groups.storage.ratio,
   public_join_10k_ms: groups.join.ms,
+  ...privateGroupResults.keys,
+  private_10k_rotate_make_ms: privateRoom.rotateMakeMs,
+  private_10k_rotate_upload_ms: privateRoom.rotateUploadMs,
+  private_10k_send_ms: privateRoom.sendMs,
+  private_10k_catch_up_ms: privateRoom.catchUpMs,
   sync_ms_10k_on_1m: largeSync.ms,
   sync_bytes_10k_on_1m: largeSync.bytes,
   flat_manifest_bytes_at_1m: syncAtLargest.flatBytes,
@@ -159,7 +175,9 @@ const result = {
     p2p_vs_server_only: round(p2p.msgsPerSecond / replay.msgsPerSecond, 3),
     group_fanout_vs_ws_broadcast: round(groups.throughput.deliveriesPerSecond / broadcast.perSecond, 3),
     group_fanout_vs_ws_echo: round(groups.throughput.deliveriesPerSecond / echo.perSecond, 3),
+    ...privateGroupResults.ratios,
   },
+  targets: { private_groups: privateGroupResults.targets },
   details: {
     p2p,
     replay,
@@ -168,6 +186,8 @@ const result = {
     sqlite,
     groups,
     broadcast,
+    privateGroups,
+    privateRoom,
     sync: sync.steps,
     syncSetup: { seeding: sync.seeding, seconds: sync.seconds },
     migration,
@@ -196,6 +216,8 @@ const rows: [string, string, string][] = [
   ['server_only / ws echo', String(result.ratios.server_only_vs_ws_echo), ''],
   ['server_only / sqlite inserts', String(result.ratios.server_only_vs_sqlite_inserts), ''],
   ...groupRows(),
+  ...privateGroupRows(privateGroups),
+  ...privateRoomRows(),
   [
     'sync_ms_10k_on_1m',
     String(result.sync_ms_10k_on_1m),
@@ -257,6 +279,28 @@ const rows: [string, string, string][] = [
   ],
 ]
 /** The group rows: each figure, then what it is read against (the floors, the room of 2). */
+function privateRoomRows(): [string, string, string][] {
+  const size = quick ? ` (quick: ${privateRoom.members.toLocaleString('en-US')} members)` : ''
+  return [
+    [
+      'private_10k_rotate_make_ms',
+      String(result.private_10k_rotate_make_ms),
+      `epoch 1 of a private room through the server, cold: ${privateRoom.pages} pages, ${Math.round(privateRoom.uploadBytes / 1024)} KiB${size}`,
+    ],
+    [
+      'private_10k_rotate_upload_ms',
+      String(result.private_10k_rotate_upload_ms),
+      'POST …/keys until answered: every page checked, every wrap stored',
+    ],
+    ['private_10k_send_ms', String(result.private_10k_send_ms), 'one 1 KiB group message sealed and stored'],
+    [
+      'private_10k_catch_up_ms',
+      String(result.private_10k_catch_up_ms),
+      `a member back online: its delivery (${privateRoom.deliveryBytes} B) and the newest message, fetched, checked, decrypted`,
+    ],
+  ]
+}
+
 function groupRows(): [string, string, string][] {
   const { latency, throughput, storage, join } = groups
   const count = (n: number) => n.toLocaleString('en-US')

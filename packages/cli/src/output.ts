@@ -5,6 +5,7 @@
  * the API. Stack traces only with `DMTP_DEBUG=1`.
  */
 import { inspect } from 'node:util'
+import { RecordExpiredError, SignatureInvalidError } from '@dmtp/protocol'
 import {
   ApiError,
   BaseError,
@@ -130,6 +131,10 @@ function errorCode(error: unknown): string {
   if (error instanceof KeyBundleRejectedError) return 'key_bundle_rejected'
   if (error instanceof ServerKeyRejectedError) return 'server_key_rejected'
   if (error instanceof SignInDomainMismatchError) return 'server_domain_mismatch'
+  // Checked here before anything is sent: the same codes as the server's refusals. The only
+  // signed records with an expiry the CLI reads are invite links.
+  if (error instanceof SignatureInvalidError) return 'invalid_signature'
+  if (error instanceof RecordExpiredError) return 'link_expired'
   // The SDK's other typed errors carry a stable code of their own (chain_changed, key_withheld, receipt_invalid, …).
   const code = error instanceof BaseError ? (error as unknown as { code?: unknown }).code : undefined
   if (typeof code === 'string') return code

@@ -64,6 +64,7 @@ describe.each(CLIENT_DIALECTS)('dmtp group (%s)', (dialect) => {
       due: null,
       verified: true,
       problems: [],
+      fork: null,
     })
     const info = await alice.run(['group', 'info', '--room', room])
     expect(info).toMatchObject({ code: 0, stderr: '' })

@@ -51,7 +51,7 @@ export {
   parseCid,
   toBlock,
 } from './encoding/canonical.js'
-export { merkleTree } from './encoding/merkle.js'
+export { merkleTree, merkleTreeRoot } from './encoding/merkle.js'
 export {
   ApiError,
   type ApiErrorType,
@@ -193,6 +193,7 @@ export {
   signInviteLink,
   verifyInvitation,
   verifyInviteLink,
+  verifyInviteLinkSignature,
 } from './rooms/invitation.js'
 export {
   type CreateKeyDistributionParameters,
@@ -217,6 +218,7 @@ export {
   verifyKeyDistribution,
 } from './rooms/key-distribution.js'
 export { MAX_CURSOR_VALUE } from './rooms/limits.js'
+export { inviteLinkProblem } from './rooms/link-rule.js'
 export {
   BUILT_IN_PERMISSIONS,
   BUILT_IN_ROLES,
@@ -377,6 +379,7 @@ export {
 export {
   invitationSchema,
   inviteLinkSchema,
+  inviteLinkStatusSchema,
   keyDeliverySchema,
   keyDistributionSchema,
   MAX_INVITE_LINK_USES,
@@ -397,6 +400,14 @@ export {
   rotateRoomKeyRequestSchema,
   rotateRoomKeyResponseSchema,
 } from './schemas/room-keys-api.js'
+export {
+  createInviteLinkRequestSchema,
+  type InviteLinkStatus,
+  inviteLinkParamsSchema,
+  inviteLinkResponseSchema,
+  inviteLinksResponseSchema,
+  MAX_LISTED_INVITE_LINKS,
+} from './schemas/room-links-api.js'
 export {
   type LogRecord,
   logEntrySchema,

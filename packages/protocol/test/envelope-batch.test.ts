@@ -14,6 +14,7 @@ import {
   fromBase64Url,
   generateDmtpKeys,
   merkleTree,
+  merkleTreeRoot,
   migratedEnvelopeSchema,
   sealEnvelope,
   signEnvelopeBatch,
@@ -282,5 +283,21 @@ describe('merkleTree', () => {
         Array.from({ length: 4096 }, () => leaf),
       ).proofs[0],
     ).toHaveLength(12)
+  })
+
+  test('behavior: merkleTreeRoot is the root of merkleTree for any number of leaves, and refuses the same sizes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { minLength: 1, maxLength: 70 }), (leaves) => {
+        const root = merkleTreeRoot(nodeCryptoBackend.sha256, leaves)
+        expect(toBase64Url(root)).toBe(toBase64Url(merkleTree(nodeCryptoBackend.sha256, leaves).root))
+      }),
+    )
+    expect(() => merkleTreeRoot(nodeCryptoBackend.sha256, [])).toThrow(RangeError)
+    expect(() =>
+      merkleTreeRoot(
+        nodeCryptoBackend.sha256,
+        Array.from({ length: 4097 }, () => new Uint8Array(32)),
+      ),
+    ).toThrow(RangeError)
   })
 })

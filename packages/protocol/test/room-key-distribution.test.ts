@@ -121,6 +121,24 @@ for (const backend of backends) {
         }
       })
 
+      test('behavior: the cache holds a pair key to the X25519 keys it was made for, not only to their names', async () => {
+        const s = await setup()
+        const cache = new WrapKeyCache()
+        await wrapRoomKey(backend, { roomKey: s.roomKey, distributor: s.alice.distributor, recipient: s.bob.party, cache })
+        // The same wallet and bundle CID with Carol's X25519 key: a hit by name alone would wrap
+        // under Bob's pair key, and Carol could not open it.
+        const swapped = { ...s.bob.party, publicKey: s.carol.party.publicKey }
+        const wrap = await wrapRoomKey(backend, {
+          roomKey: s.roomKey,
+          distributor: s.alice.distributor,
+          recipient: swapped,
+          cache,
+        })
+        const recipient = { ...s.carol.recipient, address: s.bob.address, keyCid: s.bob.party.keyCid }
+        expect((await unwrap(s, { wrap, recipient })).keyId).toBe(s.roomKey.keyId)
+        expect(await problemOf(() => unwrap(s, { wrap }))).toBe('DecryptionFailedError')
+      })
+
       test('behavior: every bound field and byte is checked', async () => {
         const s = await setup()
         const outcomes: Record<string, string> = {}

@@ -17,6 +17,7 @@ export { useConnectionState } from './hooks/use-connection-state.js'
 export { type UseConversationsReturnType, useConversations } from './hooks/use-conversations.js'
 export { useDMTPClient } from './hooks/use-dmtp-client.js'
 export { useDMTPEvent } from './hooks/use-dmtp-event.js'
+export { type UseJoinRequestsReturnType, useJoinRequests } from './hooks/use-join-requests.js'
 export { type UseMembersParameters, type UseMembersReturnType, useMembers } from './hooks/use-members.js'
 export {
   type SendOptions,
@@ -25,6 +26,7 @@ export {
   useMessages,
 } from './hooks/use-messages.js'
 export { type ModerationOptions, type Removal, type UseRoomReturnType, useRoom } from './hooks/use-room.js'
+export { type UseRoomEncryptionReturnType, useRoomEncryption } from './hooks/use-room-encryption.js'
 export { type UseRoomsReturnType, useRooms } from './hooks/use-rooms.js'
 export { type UseSearchRoomsParameters, type UseSearchRoomsReturnType, useSearchRooms } from './hooks/use-search-rooms.js'
 export {

@@ -50,11 +50,12 @@ import {
   verifyEnvelopeSignature,
 } from '@dmtp/protocol'
 import { conversationKey, ownKeys } from './_keyring.js'
+import { checkNamedHead } from './_room-fork.js'
 import { roomKeyOf } from './_room-keys.js'
 import { roomLog } from './_room-log.js'
-import { serverKey } from './_server-key.js'
+import { operatorBundle } from './_server-key.js'
 import { systemLine } from './_system-line.js'
-import { bundleByCid, type VerifiedKeyBundle } from './actions/get-key-bundle.js'
+import { bundleByCid } from './actions/get-key-bundle.js'
 import type { DmtpClientBase } from './client.js'
 import { ServerKeyRejectedError } from './errors.js'
 
@@ -64,7 +65,8 @@ import { ServerKeyRejectedError } from './errors.js'
  * `invalid_signature`: not signed by the sender (or actor) it names.
  * `not_member`, `forbidden`, `muted`: its sender was not a member, lacked the permission, or was
  * muted at that position of the room (the server should have refused it).
- * `unknown_log_head`: its sender saw a membership log this client is not shown.
+ * `unknown_log_head`: its sender saw a membership log this client is not shown (the room is then
+ * marked forked, see `getRoom`'s `fork`).
  * `invalid_log`: a log entry the replay refused (broken chain, or an event the rules forbid).
  * `withheld`: the server holds no content for it (a recall shows as such on the message).
  */
@@ -318,11 +320,16 @@ async function refusedByLog(
   const log = roomLog(client, envelope.room)
   await log.ensure(record.seq)
   await log.verifyActor(envelope.sender)
+  const type = envelopeType(envelope)
+  await checkNamedHead(client, log, {
+    head: { cid: envelope.logHead, index: null },
+    address: envelope.sender,
+    record: { type: type === 'message' ? 'message' : 'action', id: envelope.id, seq: record.seq },
+  })
   const head = log.seqOf(envelope.logHead)
   if (head === undefined || head >= record.seq) {
     return { status: 'unknown_log_head', problem: 'its sender saw a membership log this client is not shown' }
   }
-  const type = envelopeType(envelope)
   const verdict = planRoomAction(log.viewAt(record.seq), {
     sender: envelope.sender,
     type,
@@ -382,18 +389,4 @@ async function readLogRecord(client: DmtpClientBase, record: LogRecord): Promise
     return { ...base, text: null, status, problem }
   }
   return { ...base, text: systemLine(event), status: 'ok' }
-}
-
-/**
- * The key a relayed message was encrypted to, when it is this server's: the verified server key,
- * or an earlier bundle of the same operator wallet (the server makes a new one when its domain or
- * chain changes).
- * @throws {ServerKeyRejectedError} for any other key.
- */
-async function operatorBundle(client: DmtpClientBase, cid: string): Promise<VerifiedKeyBundle> {
-  const current = await serverKey(client)
-  if (current.cid === cid) return current
-  return bundleByCid(client, cid, current.address).catch((cause) => {
-    throw new ServerKeyRejectedError({ reason: `a relayed message names key ${cid}, not one of this server's`, cause })
-  })
 }

@@ -9,7 +9,9 @@ import {
   ApiError,
   createKeyDistribution,
   createRoomKey,
+  fromBase64Url,
   type KeyDelivery,
+  keyDistributionSigningBytes,
   logHeadMembers,
   openKeyDelivery,
   type RoomEncryption,
@@ -21,6 +23,7 @@ import {
   type WrapParty,
 } from '@dmtp/protocol'
 import { currentKeys, ownKeys } from './_keyring.js'
+import { checkNamedHead } from './_room-fork.js'
 import { roomLog } from './_room-log.js'
 import { authedRequest } from './_session.js'
 import { bundleByCid, requireCurrentBundle } from './actions/get-key-bundle.js'
@@ -79,17 +82,27 @@ export async function syncRoomKeys(client: DmtpClientBase, room: string): Promis
 async function openDelivery(client: DmtpClientBase, delivery: KeyDelivery): Promise<RoomKey> {
   const [wallet, crypto] = await Promise.all([client.getWallet(), client.getCrypto()])
   const log = roomLog(client, delivery.room)
-  if (log.seqOf(delivery.logHead) === undefined) await log.sync()
-  const headSeq = log.seqOf(delivery.logHead)
-  if (headSeq === undefined) throw new Error('made at a membership-log entry this client is not shown')
-  await log.verifyActor(delivery.distributor)
-  const view = log.viewAt(headSeq + 1)
-  const members = new Set([delivery.distributor, wallet.address].filter((a) => view.member(a).status === 'member'))
   const [distributor, own, ownBundle] = await Promise.all([
     bundleByCid(client, delivery.distributorKey, delivery.distributor),
     ownKeys(client, delivery.recipient.recipientKey),
     bundleByCid(client, delivery.recipient.recipientKey, wallet.address),
   ])
+  if (log.seqOf(delivery.logHead) === undefined) await log.sync()
+  // Still unknown: a fork, if its distributor signed that head (the server could name any CID).
+  const signed = () =>
+    crypto.ed25519Verify(distributor.ed25519, keyDistributionSigningBytes(delivery), fromBase64Url(delivery.signature))
+  if (log.seqOf(delivery.logHead) === undefined && (await signed())) {
+    await checkNamedHead(client, log, {
+      head: { cid: delivery.logHead, index: delivery.logIndex },
+      address: delivery.distributor,
+      record: { type: 'key_delivery', epoch: delivery.epoch },
+    })
+  }
+  const headSeq = log.seqOf(delivery.logHead)
+  if (headSeq === undefined) throw new Error('made at a membership-log entry this client is not shown')
+  await log.verifyActor(delivery.distributor)
+  const view = log.viewAt(headSeq + 1)
+  const members = new Set([delivery.distributor, wallet.address].filter((a) => view.member(a).status === 'member'))
   return openKeyDelivery(crypto, {
     delivery,
     distributor,

@@ -9,6 +9,10 @@
  * entries (join, leave, request) are checked when their actor matters (a message from them, a
  * member shown): in a public room of 10,000 members, opening the room does not fetch 10,000 key
  * bundles. A self-service entry found forged later is reported and the log replayed without it.
+ *
+ * The log also notes where the server's log departs from the one verified here (an entry linked
+ * to another than the one verified before it; on `reread`, another entry at a verified index, or
+ * fewer entries): `_room-fork.ts` turns that into a fork of the room.
  * @internal
  */
 import {
@@ -19,13 +23,23 @@ import {
   type RoomLogState as RoomLogStateType,
   type RoomStateView,
   toBlock,
+  verifyInviteLinkSignature,
   verifyRoomEventSignature,
 } from '@dmtp/protocol'
+import { checkpointLog } from './_room-fork.js'
 import { authedRequest } from './_session.js'
 import { bundleByCid } from './actions/get-key-bundle.js'
 import type { DmtpClientBase } from './client.js'
 
 export type LogProblem = { seq: number; index: number; cid: string; problem: string }
+
+/**
+ * How the log the server serves now departs from the one this client verified: another entry at
+ * an index it holds, or fewer entries than it holds. Either way the server shows two logs.
+ */
+export type LogDivergence =
+  | { reason: 'rewritten_entry'; index: number; verified: string; served: string }
+  | { reason: 'rolled_back'; index: number; verified: string; served: { index: number; cid: string } | null }
 
 type Entry = {
   record: LogRecord
@@ -44,10 +58,12 @@ export class RoomLog {
   private readonly entries: Entry[] = []
   private readonly bySeq = new Map<number, Entry>()
   private readonly cids = new Map<string, number>()
+  private readonly byIndex = new Map<number, Entry>()
   private queue: Promise<void> = Promise.resolve()
   /** The newest room position whose log entries are all here. */
   private knownUpTo = 0
   private detached = false
+  private divergence: LogDivergence | undefined
 
   constructor(
     private readonly client: DmtpClientBase,
@@ -99,6 +115,16 @@ export class RoomLog {
     return this.bySeq.get(seq)?.record.cid
   }
 
+  /** The first way the served log was found to depart from the one verified here, if any. */
+  get diverged(): LogDivergence | undefined {
+    return this.divergence
+  }
+
+  /** The CID of the log entry at `index`, if the log holds one there. */
+  cidAtIndex(index: number): string | undefined {
+    return this.byIndex.get(index)?.record.cid
+  }
+
   /**
    * Stops asking the server: the log is fed only what `receive` is given (recovering a room from
    * the chain and the block store alone, without the server's database).
@@ -128,8 +154,42 @@ export class RoomLog {
       if (record.entry.index === (head?.index ?? 0) + 1 || this.detached) {
         await this.add(record)
         this.knownUpTo = Math.max(this.knownUpTo, record.seq)
+        if (!this.detached) await checkpointLog(this.client, this)
       } else await this.fetchNew()
     })
+  }
+
+  /**
+   * Reads the whole log from the server again and compares it with what was verified here: the
+   * first divergence found, if any. New entries are applied as `sync` would.
+   */
+  reread(): Promise<LogDivergence | undefined> {
+    return this.exclusive(async () => {
+      if (this.detached) return
+      let newest: { index: number; cid: string } | null = null
+      for (let after = 0; ; ) {
+        const page = await this.fetchPage(after)
+        for (const record of page.entries) {
+          const { index } = record.entry
+          const verified = this.byIndex.get(index)?.record.cid
+          if (verified !== undefined && verified !== record.cid) {
+            this.divergence ??= { reason: 'rewritten_entry', index, verified, served: record.cid }
+          }
+          const last = this.entries.at(-1)?.record.seq ?? 0
+          if (verified === undefined && record.seq > last) await this.add(record)
+          newest = { index, cid: record.cid }
+        }
+        if (page.entries.length < PAGE) {
+          this.knownUpTo = Math.max(this.knownUpTo, page.seq)
+          break
+        }
+        after = page.entries.at(-1)?.seq ?? after
+      }
+      const head = this.state.head
+      if (head && head.index > (newest?.index ?? 0)) {
+        this.divergence ??= { reason: 'rolled_back', index: head.index, verified: head.cid, served: newest }
+      }
+    }).then(() => this.divergence)
   }
 
   /**
@@ -160,21 +220,25 @@ export class RoomLog {
     if (this.detached) return
     for (;;) {
       const after = this.entries.at(-1)?.record.seq ?? 0
-      const page = await authedRequest(this.client, {
-        method: 'GET',
-        path: `/v1/rooms/${this.room}/log`,
-        query: { after, limit: PAGE },
-        schema: logResponseSchema,
-      })
+      const page = await this.fetchPage(after)
       for (const record of page.entries) {
         if (record.seq > after && !this.bySeq.has(record.seq)) await this.add(record)
       }
       // The server read its newest position before the entries: every entry up to it is here.
       if (page.entries.length < PAGE) {
         this.knownUpTo = Math.max(this.knownUpTo, page.seq)
-        return
+        return checkpointLog(this.client, this)
       }
     }
+  }
+
+  private fetchPage(after: number) {
+    return authedRequest(this.client, {
+      method: 'GET',
+      path: `/v1/rooms/${this.room}/log`,
+      query: { after, limit: PAGE },
+      schema: logResponseSchema,
+    })
   }
 
   private async add(record: LogRecord): Promise<void> {
@@ -185,6 +249,13 @@ export class RoomLog {
     this.entries.push(entry)
     this.bySeq.set(record.seq, entry)
     this.cids.set(record.cid, record.seq)
+    const { index, prev } = record.entry
+    // An entry linked to another entry than the one verified before it: the server's log forks there.
+    const before = this.byIndex.get(index - 1)?.record.cid
+    if (before !== undefined && prev !== null && prev !== before) {
+      this.divergence ??= { reason: 'rewritten_entry', index: index - 1, verified: before, served: prev }
+    }
+    if (!this.byIndex.has(index)) this.byIndex.set(index, entry)
     this.apply(entry)
   }
 
@@ -215,7 +286,11 @@ export class RoomLog {
     const crypto = await this.client.getCrypto()
     try {
       const bundle = await bundleByCid(this.client, event.actorKey, event.actor)
-      return await verifyRoomEventSignature(crypto, event, bundle.ed25519)
+      if (!(await verifyRoomEventSignature(crypto, event, bundle.ed25519))) return false
+      // A join or request by invite link: its issuer signed the link too (docs/private-groups.md §6).
+      if (!('link' in event) || !event.link) return true
+      const issuer = await bundleByCid(this.client, event.link.issuerKey, event.link.issuer)
+      return await verifyInviteLinkSignature(crypto, event.link, issuer.ed25519)
     } catch {
       return false
     }

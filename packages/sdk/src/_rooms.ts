@@ -51,9 +51,11 @@ export async function signEvent(client: DmtpClientBase, room: string, body: Room
 export async function postRoomEvent(client: DmtpClientBase, room: string, body: RoomEventBody) {
   const log = roomLog(client, room)
   for (let attempt = 0; ; attempt++) {
-    // A private room hides itself from those who are not in it: asking to join, one has seen nothing of it.
+    // A private room hides itself from those who are not in it: asking to join (or joining by
+    // invite link), one has seen nothing of it.
+    const outside = body.type === 'request' || (body.type === 'join' && body.link !== undefined)
     const info = await roomInfo(client, room, { fresh: true }).catch((error) => {
-      if (body.type === 'request' && error instanceof ApiError && error.code === 'room_not_found') return undefined
+      if (outside && error instanceof ApiError && error.code === 'room_not_found') return undefined
       throw error
     })
     const event = await signEvent(client, room, body, Math.max(info?.messageCount ?? 0, log.head?.seq ?? 0))

@@ -23,6 +23,20 @@ export function serverKey(client: DmtpClientBase): Promise<VerifiedKeyBundle> {
   return key
 }
 
+/**
+ * The key a relayed message was encrypted to, when it is this server's: the verified server key,
+ * or an earlier bundle of the same operator wallet (the server makes a new one when its domain or
+ * chain changes).
+ * @throws {ServerKeyRejectedError} for any other key.
+ */
+export async function operatorBundle(client: DmtpClientBase, cid: string): Promise<VerifiedKeyBundle> {
+  const current = await serverKey(client)
+  if (current.cid === cid) return current
+  return bundleByCid(client, cid, current.address).catch((cause) => {
+    throw new ServerKeyRejectedError({ reason: `a relayed message names key ${cid}, not one of this server's`, cause })
+  })
+}
+
 export function forgetServerKey(client: DmtpClientBase): void {
   cache.delete(client)
 }

@@ -13,6 +13,7 @@ import {
 } from '@dmtp/protocol'
 import type { ChainConfig } from './_chain.js'
 import type { HeldReceipt } from './_receipts.js'
+import type { RoomFork } from './_room-fork.js'
 import type { RoomKeyRing } from './_room-keys.js'
 import type { RoomLog } from './_room-log.js'
 import type { VerifiedKeyBundle } from './actions/get-key-bundle.js'
@@ -91,6 +92,10 @@ export type ClientState = {
   receipts: Map<string, Map<number, HeldReceipt>>
   /** Private rooms: the epoch keys this member holds and the encryption state last seen, by room. */
   roomKeys: Map<string, RoomKeyRing>
+  /** Rooms found forked (the server shows members different logs), by room; null: none, storage included. */
+  forks: Map<string, RoomFork | null>
+  /** Told of each fork found (`onFork`, the stream's `fork` event). */
+  forkListeners: Set<(fork: RoomFork) => void>
 }
 
 export type SentEnvelope = { envelope: Envelope; content: MessageContent | undefined; notice: string | undefined }
@@ -147,6 +152,8 @@ export function createClientBase(parameters: CreateClientParameters): DmtpClient
       outbox: new Map(),
       receipts: new Map(),
       roomKeys: new Map(),
+      forks: new Map(),
+      forkListeners: new Set(),
     },
     getWallet() {
       const input = parameters.wallet

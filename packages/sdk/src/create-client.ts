@@ -6,11 +6,13 @@
 import { answerJoinRequest } from './actions/answer-join-request.js'
 import { type CheckReceiptsParameters, checkReceipts } from './actions/check-receipts.js'
 import { conversations } from './actions/conversations.js'
+import { type CreateInviteLinkParameters, createInviteLink } from './actions/create-invite-link.js'
 import { type CreateRoomParameters, createRoom } from './actions/create-room.js'
 import { type DefineRoleParameters, defineRole } from './actions/define-role.js'
 import { deleteRoom } from './actions/delete-room.js'
 import { edit } from './actions/edit.js'
 import { type GetInboxParameters, getInbox } from './actions/get-inbox.js'
+import { getInviteLinks } from './actions/get-invite-links.js'
 import { type GetKeyBundleParameters, getKeyBundle } from './actions/get-key-bundle.js'
 import { type GetMembersParameters, getMembers } from './actions/get-members.js'
 import { type GetMessagesParameters, getMessages } from './actions/get-messages.js'
@@ -19,17 +21,20 @@ import { getRoomKeys } from './actions/get-room-keys.js'
 import { getRoomLog } from './actions/get-room-log.js'
 import { getRooms } from './actions/get-rooms.js'
 import { invite } from './actions/invite.js'
+import { joinByLink } from './actions/join-by-link.js'
 import { joinRoom } from './actions/join-room.js'
 import { leaveRoom } from './actions/leave-room.js'
 import { markRead } from './actions/mark-read.js'
 import { type MigrateParameters, migrate } from './actions/migrate.js'
 import { type ModerateParameters, moderate } from './actions/moderate.js'
+import { type OnForkParameters, onFork } from './actions/on-fork.js'
 import { openDirect } from './actions/open-direct.js'
 import { pin } from './actions/pin.js'
 import { react } from './actions/react.js'
 import { recall } from './actions/recall.js'
 import { type RecoverParameters, recover } from './actions/recover.js'
 import { repinChain } from './actions/repin-chain.js'
+import { revokeInviteLink } from './actions/revoke-invite-link.js'
 import { rotateRoomKey } from './actions/rotate-room-key.js'
 import { type SearchRoomsParameters, searchRooms } from './actions/search-rooms.js'
 import { type SendParameters, send } from './actions/send.js'
@@ -77,6 +82,8 @@ export type DmtpClient = DmtpClientBase & {
   recover(parameters: RecoverParameters): ReturnType<typeof recover>
   /** Trusts the chain the server names now (after a confirmed move of its registry). */
   repinChain(): ReturnType<typeof repinChain>
+  /** Listens for rooms found forked (the server shows members different logs); returns the function that stops. */
+  onFork(listener: OnForkParameters): ReturnType<typeof onFork>
   rooms: {
     create(parameters: CreateRoomParameters): ReturnType<typeof createRoom>
     list(): ReturnType<typeof getRooms>
@@ -91,6 +98,12 @@ export type DmtpClient = DmtpClientBase & {
     invite(room: string, members: string[]): ReturnType<typeof invite>
     approve(room: string, members: string[]): ReturnType<typeof answerJoinRequest>
     reject(room: string, members: string[]): ReturnType<typeof answerJoinRequest>
+    /** Private rooms: a signed invite link (`dmtp-invite:…`), registered with the server. */
+    createLink(room: string, options?: Omit<CreateInviteLinkParameters, 'room'>): ReturnType<typeof createInviteLink>
+    /** Joins (or asks to join) the room an invite link's text names. */
+    joinByLink(link: string): ReturnType<typeof joinByLink>
+    links(room: string): ReturnType<typeof getInviteLinks>
+    revokeLink(room: string, id: string): ReturnType<typeof revokeInviteLink>
     setRole(room: string, members: string[], role: string): ReturnType<typeof setRole>
     defineRole(room: string, role: string, permissions: DefineRoleParameters['permissions']): ReturnType<typeof defineRole>
     moderate(parameters: ModerateParameters): ReturnType<typeof moderate>
@@ -145,6 +158,7 @@ export function createClient(parameters: CreateClientParameters): DmtpClient {
     checkReceipts: (options?: CheckReceiptsParameters) => checkReceipts(base, options),
     recover: (options: RecoverParameters) => recover(base, options),
     repinChain: () => repinChain(base),
+    onFork: (listener: OnForkParameters) => onFork(base, listener),
     rooms: {
       create: (options: CreateRoomParameters) => createRoom(base, options),
       list: () => getRooms(base),
@@ -159,6 +173,11 @@ export function createClient(parameters: CreateClientParameters): DmtpClient {
       invite: (room: string, members: string[]) => invite(base, { room, members }),
       approve: (room: string, members: string[]) => answerJoinRequest(base, { room, members, approve: true }),
       reject: (room: string, members: string[]) => answerJoinRequest(base, { room, members, approve: false }),
+      createLink: (room: string, options: Omit<CreateInviteLinkParameters, 'room'> = {}) =>
+        createInviteLink(base, { room, ...options }),
+      joinByLink: (link: string) => joinByLink(base, { link }),
+      links: (room: string) => getInviteLinks(base, { room }),
+      revokeLink: (room: string, id: string) => revokeInviteLink(base, { room, id }),
       setRole: (room: string, members: string[], role: string) => setRole(base, { room, members, role }),
       defineRole: (room: string, role: string, permissions: DefineRoleParameters['permissions']) =>
         defineRole(base, { room, role, permissions }),

@@ -14,6 +14,7 @@ export {
 export type { ProgressReporter } from './_manifests.js'
 export type { PostResult } from './_post.js'
 export type { BrokenReceipt, HeldReceipt } from './_receipts.js'
+export type { ForkHead, ForkRecord, RoomFork } from './_room-fork.js'
 export type { LogProblem } from './_room-log.js'
 export { shortAddress, systemLine } from './_system-line.js'
 export { type AnswerJoinRequestParameters, answerJoinRequest } from './actions/answer-join-request.js'
@@ -24,12 +25,25 @@ export {
   checkReceipts,
 } from './actions/check-receipts.js'
 export { type ConversationSummary, type ConversationsReturnType, conversations } from './actions/conversations.js'
+export {
+  type CreateInviteLinkErrorType,
+  type CreateInviteLinkParameters,
+  type CreateInviteLinkReturnType,
+  createInviteLink,
+  DEFAULT_INVITE_LINK_SECONDS,
+} from './actions/create-invite-link.js'
 export { type CreateRoomParameters, type CreateRoomReturnType, createRoom } from './actions/create-room.js'
 export { type DefineRoleParameters, defineRole } from './actions/define-role.js'
 export { type DeleteRoomParameters, deleteRoom } from './actions/delete-room.js'
 export { type EditParameters, edit } from './actions/edit.js'
 export { type FoldMessagesParameters, foldMessages, type MessageView, type Reaction } from './actions/fold-messages.js'
 export { type GetInboxErrorType, type GetInboxParameters, type GetInboxReturnType, getInbox } from './actions/get-inbox.js'
+export {
+  type GetInviteLinksErrorType,
+  type GetInviteLinksParameters,
+  type GetInviteLinksReturnType,
+  getInviteLinks,
+} from './actions/get-invite-links.js'
 export {
   type GetKeyBundleParameters,
   type GetKeyBundleReturnType,
@@ -51,11 +65,18 @@ export { type GetRoomKeysParameters, type GetRoomKeysReturnType, getRoomKeys } f
 export { type GetRoomLogParameters, type GetRoomLogReturnType, getRoomLog, type RoomLogEvent } from './actions/get-room-log.js'
 export { type GetRoomsReturnType, getRooms, type RoomSummary } from './actions/get-rooms.js'
 export { type InviteParameters, invite } from './actions/invite.js'
+export {
+  type JoinByLinkErrorType,
+  type JoinByLinkParameters,
+  type JoinByLinkReturnType,
+  joinByLink,
+} from './actions/join-by-link.js'
 export { type JoinRoomParameters, type JoinRoomReturnType, joinRoom } from './actions/join-room.js'
 export { type LeaveRoomParameters, leaveRoom } from './actions/leave-room.js'
 export { type MarkReadParameters, markRead } from './actions/mark-read.js'
 export { type MigrateParameters, type MigrateReturnType, migrate } from './actions/migrate.js'
 export { type ModerateParameters, type ModerationAction, moderate } from './actions/moderate.js'
+export { type OnForkParameters, type OnForkReturnType, onFork } from './actions/on-fork.js'
 export { type OpenDirectParameters, type OpenDirectReturnType, openDirect } from './actions/open-direct.js'
 export { type PinParameters, pin } from './actions/pin.js'
 export { type ReactParameters, react } from './actions/react.js'
@@ -69,6 +90,12 @@ export {
   type UnavailableBlockKind,
 } from './actions/recover.js'
 export { type RepinChainErrorType, type RepinChainReturnType, repinChain } from './actions/repin-chain.js'
+export {
+  type RevokeInviteLinkErrorType,
+  type RevokeInviteLinkParameters,
+  type RevokeInviteLinkReturnType,
+  revokeInviteLink,
+} from './actions/revoke-invite-link.js'
 export { type RotateRoomKeyParameters, type RotateRoomKeyReturnType, rotateRoomKey } from './actions/rotate-room-key.js'
 export { type SearchRoomsParameters, type SearchRoomsReturnType, searchRooms } from './actions/search-rooms.js'
 export { type SendErrorType, type SendParameters, type SendReturnType, send } from './actions/send.js'

@@ -13,7 +13,7 @@ import { WebSocket, WebSocketServer } from 'ws'
 /** What the client is sent for one server frame: call `send` any number of times (or never). */
 export type FrameHook = (frame: Record<string, any>, send: (frame: Record<string, any>) => void) => void
 export type JsonRewrite = (path: string, body: any) => any
-export type ProxiedRequest = { method: string; path: string; query: URLSearchParams }
+export type ProxiedRequest = { method: string; path: string; query: URLSearchParams; headers: http.IncomingHttpHeaders }
 export type ProxiedAnswer = { status: number; body: string }
 /** Returns the body to answer instead, or undefined to pass the server's answer on. */
 export type AnswerRewrite = (request: ProxiedRequest, answer: ProxiedAnswer) => string | undefined
@@ -105,7 +105,7 @@ export class MitmProxy implements AsyncDisposable {
     rewrite: AnswerRewrite,
   ): void {
     const url = new URL(path, 'http://proxy')
-    const proxied = { method: request.method ?? 'GET', path: url.pathname, query: url.searchParams }
+    const proxied = { method: request.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: request.headers }
     const chunks: Buffer[] = []
     answer.on('data', (chunk: Buffer) => chunks.push(chunk))
     answer.on('end', () => {

@@ -27,6 +27,7 @@ import { BlockSweeper } from './services/blocks/block-sweeper.js'
 import { KeyService } from './services/keys/key-service.js'
 import { MessageService } from './services/messages/message-service.js'
 import { MigrationService } from './services/migration/migration-service.js'
+import { RoomLinkService } from './services/room-links/room-link-service.js'
 import { RoomCache } from './services/rooms/room-cache.js'
 import { RoomKeyService } from './services/rooms/room-key-service.js'
 import { RoomService } from './services/rooms/room-service.js'
@@ -64,6 +65,7 @@ export class AppContext {
   readonly serverKey!: ServerKeyService
   readonly rooms!: RoomService
   readonly roomKeys!: RoomKeyService
+  readonly roomLinks!: RoomLinkService
   readonly messages!: MessageService
   readonly migrations!: MigrationService
   readonly anchoring!: AnchoringService
@@ -163,6 +165,7 @@ export class AppContext {
     }
     set.rooms = new RoomService({ ...shared, pubSub })
     set.roomKeys = new RoomKeyService({ ...shared, rooms: this.rooms })
+    set.roomLinks = new RoomLinkService({ ...shared, rooms: this.rooms })
     set.messages = new MessageService({ ...shared, serverKey: this.serverKey, rooms: this.rooms })
     set.migrations = new MigrationService({
       database,

@@ -21,6 +21,7 @@ import {
   toBase64Url,
   toBlock,
   type UnsignedRoomEvent,
+  verifyInviteLinkSignature,
   verifyRoomEventSignature,
 } from '@dmtp/protocol'
 import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
@@ -237,8 +238,8 @@ export type ReplayProblem = { index: number; type: string; problem: string }
 
 /**
  * What a client does with a served log: checks each entry's signature against its actor's key
- * (`keys`: bundle CID → Ed25519 public key) and replays it with {@link RoomLogState}. Returns the
- * state and every entry it flags.
+ * (`keys`: bundle CID → Ed25519 public key) and any invite link's against its issuer's, and
+ * replays it with {@link RoomLogState}. Returns the state and every entry it flags.
  */
 export function replayLog(
   room: string,
@@ -262,8 +263,14 @@ async function replayEntries(
   for (const { entry, cid } of entries) {
     const key = keys.get(entry.event.actorKey)
     const signed = key !== undefined && (await verifyRoomEventSignature(crypto, entry.event, key))
+    // A join or request by invite link: the link's issuer signed it too.
+    const link = 'link' in entry.event ? entry.event.link : undefined
+    const issuerKey = link && keys.get(link.issuerKey)
+    const linkSigned = !link || (issuerKey !== undefined && (await verifyInviteLinkSignature(crypto, link, issuerKey)))
     const applied = state.apply(entry, cid)
     if (!signed) problems.push({ index: entry.index, type: entry.event.type, problem: 'signature does not verify' })
+    if (!linkSigned)
+      problems.push({ index: entry.index, type: entry.event.type, problem: 'invite link signature does not verify' })
     if (!applied.ok) problems.push({ index: entry.index, type: entry.event.type, problem: applied.problem })
   }
   return { state, problems }

@@ -145,6 +145,7 @@ export const TABLES = [
   'rooms',
   'room_members',
   'room_roles',
+  'room_links',
   'processing_chats',
   'messages',
   'counters',

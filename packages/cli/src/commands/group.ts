@@ -13,6 +13,7 @@ import { groupInfoCommand } from './group-info.js'
 import { groupInviteCommand } from './group-invite.js'
 import { groupJoinCommand } from './group-join.js'
 import { groupLeaveCommand } from './group-leave.js'
+import { groupLinkCommand } from './group-link.js'
 import { groupListCommand } from './group-list.js'
 import { groupLogCommand } from './group-log.js'
 import { groupMembersCommand } from './group-members.js'
@@ -39,6 +40,7 @@ Examples:
   $ dmtp send --room AGWw… gm, builders                         then read --room, react, edit, recall
   $ dmtp group list                                             your groups, with unread counts
   $ dmtp group members --room AGWw…
+  $ dmtp group link create AGWw… --expires 7d                  an invite link to a private group
   $ dmtp group role --room AGWw… --member 0xB0b… --role admin
   $ dmtp group mute --room AGWw… --member 0xB0b… --for 30m
   $ dmtp group log --room AGWw…                                 the signed membership log, verified here
@@ -58,6 +60,7 @@ message names the permission your role lacks).`,
     groupLeaveCommand(),
     groupMembersCommand(),
     groupInviteCommand(),
+    groupLinkCommand(),
     groupAnswerCommand('approve'),
     groupAnswerCommand('reject'),
     groupRoleCommand(),

@@ -126,6 +126,18 @@ export async function verifyInviteLink(
 }
 
 /**
+ * True when `publicKey` (the issuer's Ed25519 key) signed exactly this link: what a client
+ * replaying a log checks of a join or request that carries one (its expiry is the rules' to check,
+ * at the event's time).
+ * @example
+ * import { verifyInviteLinkSignature } from '@dmtp/protocol'
+ * const valid = await verifyInviteLinkSignature(backend, link, issuerPublicKey)
+ */
+export function verifyInviteLinkSignature(backend: CryptoBackend, link: InviteLink, publicKey: Uint8Array): Promise<boolean> {
+  return verifyRecord(backend, INVITE_LINK_PREFIX, link, publicKey)
+}
+
+/**
  * The text of an invite link: `dmtp-invite:` and the canonical signed token in base64url
  * (`parseInviteLink` reads it back).
  * @example

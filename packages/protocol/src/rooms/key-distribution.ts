@@ -13,7 +13,7 @@
 import type { CryptoBackend } from '../crypto/types.js'
 import { toBase64Url } from '../encoding/bytes.js'
 import { encodeCanonicalWithPrefix, type HashFunction } from '../encoding/canonical.js'
-import { merkleRoot, merkleTree } from '../encoding/merkle.js'
+import { merkleRoot, merkleTree, merkleTreeRoot } from '../encoding/merkle.js'
 import { BaseError } from '../errors.js'
 import { verifySignatureText } from '../messages/envelope.js'
 import type { RoomKey } from './room-key.js'
@@ -162,7 +162,10 @@ export async function createKeyDistribution(
   if (!members.has(distributor.address)) {
     throw fail('distributor_not_member', `${distributor.address} is not a member at log entry ${logHead.index}`)
   }
-  const sorted = [...recipients].sort((a, b) => (order(a.address) < order(b.address) ? -1 : 1))
+  const sorted = recipients
+    .map((recipient) => ({ recipient, key: order(recipient.address) }))
+    .sort((a, b) => (a.key < b.key ? -1 : 1))
+    .map(({ recipient }) => recipient)
   for (const [i, recipient] of sorted.entries()) {
     if (!members.has(recipient.address)) {
       throw fail('recipient_not_member', `${recipient.address} is not a member at log entry ${logHead.index}`)
@@ -201,10 +204,10 @@ export async function createKeyDistribution(
 
 /** The root over a page's wraps (at least one). */
 function pageRoot(hash: HashFunction, wraps: readonly RoomKeyWrap[]): Uint8Array {
-  return merkleTree(
+  return merkleTreeRoot(
     hash,
     wraps.map((wrap) => keyWrapLeaf(hash, wrap)),
-  ).root
+  )
 }
 
 export type VerifyKeyDistributionParameters = {

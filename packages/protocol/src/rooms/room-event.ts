@@ -11,6 +11,7 @@
 import type { CryptoBackend } from '../crypto/types.js'
 import { fromBase64Url, toBase64Url } from '../encoding/bytes.js'
 import { encodeCanonicalWithPrefix } from '../encoding/canonical.js'
+import type { InviteLink } from './invitation.js'
 import type { Permission } from './permissions.js'
 
 export const ROOM_EVENT_TYPES = [
@@ -69,7 +70,9 @@ export type RoomEventBody =
       announce: boolean
       avatar: string | null
     }
-  | { type: 'join' | 'request' | 'leave' | 'delete' }
+  /** `link`: the signed invite link a join (or request) uses (docs/private-groups.md §6); its issuer's signature is checked like the actor's. */
+  | { type: 'join' | 'request'; link?: InviteLink | undefined }
+  | { type: 'leave' | 'delete' }
   | ({ type: 'invite' | 'approve' | 'reject' | 'unban' } & Members)
   | ({ type: 'kick' | 'unmute' } & MembersOrAll)
   | ({ type: 'mute'; until: string | null } & MembersOrAll)

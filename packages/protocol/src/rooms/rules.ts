@@ -5,6 +5,7 @@
  * server accepted that they refuse. Pure and synchronous; each side applies the changes its own
  * way (SQL on the server, a map in the client).
  */
+import { inviteLinkProblem } from './link-rule.js'
 import {
   containsLink,
   hasPermission,
@@ -69,6 +70,7 @@ export type RuleFailureCode =
   | 'conflict'
   | 'e2ee_required'
   | 'e2ee_off'
+  | 'link_expired'
 export type RuleFailure = { ok: false; code: RuleFailureCode; message: string; permission?: Permission | undefined }
 
 /** A change to apply; `joined` sets `joinedSeq` to the event's own position. */
@@ -149,18 +151,24 @@ export function planRoomEvent(view: RoomStateView, event: RoomEvent, at: string 
   const actor = view.member(event.actor)
   if (isBanned(actor, at)) return fail('banned', 'You are banned from this room.')
   switch (event.type) {
-    case 'join':
+    case 'join': {
       if (actor.status === 'member') return fail('conflict', 'You are already a member of this room.')
-      if (room.type !== 'public' && actor.status !== 'invited') {
+      const problem = event.link && inviteLinkProblem(view, { ...event, link: event.link }, at)
+      if (problem) return problem
+      if (room.type !== 'public' && actor.status !== 'invited' && !event.link) {
         return fail('forbidden', 'This room is private: ask to join, or be invited.')
       }
       return ok({ kind: 'member', address: event.actor, set: { status: 'member', role: 'member', ...BAN_LIFTED }, joined: true })
+    }
     case 'request':
       if (room.type !== 'private') return fail('invalid_request', 'Only private rooms take requests to join.')
       if (actor.status === 'member') return fail('conflict', 'You are already a member of this room.')
       if (actor.status === 'invited') return fail('conflict', 'You are invited: join directly.')
       if (actor.status === 'requested') return fail('conflict', 'You have already asked to join.')
-      return ok({ kind: 'member', address: event.actor, set: { status: 'requested' } })
+      return (
+        (event.link && inviteLinkProblem(view, { ...event, link: event.link }, at)) ??
+        ok({ kind: 'member', address: event.actor, set: { status: 'requested' } })
+      )
     case 'leave':
       if (actor.status === 'none') return fail('not_member', 'You are not a member of this room.')
       return ok({ kind: 'member', address: event.actor, set: LEFT })

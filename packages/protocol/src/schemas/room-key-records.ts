@@ -74,24 +74,34 @@ export const invitationSchema = z
   .refine((invitation) => invitation.expiresAt > invitation.at, { message: 'expected expiresAt after at', path: ['expiresAt'] })
   .refine((invitation) => invitation.invitee !== invitation.inviter, { message: 'expected another address', path: ['invitee'] })
 
-export const inviteLinkSchema = z
+const inviteLinkShape = {
+  v: z.literal(1),
+  id: idSchema,
+  room: idSchema,
+  issuer: addressSchema,
+  issuerKey: cidSchema,
+  logHead: cidSchema,
+  at: timestampSchema,
+  expiresAt: timestampSchema.nullable(),
+  maxUses: z.number().int().positive().max(MAX_INVITE_LINK_USES).nullable(),
+  approval: z.boolean(),
+  signature: signatureSchema,
+}
+const expiresAfterAt: [(link: { at: string; expiresAt: string | null }) => boolean, { message: string; path: string[] }] = [
+  (link) => link.expiresAt === null || link.expiresAt > link.at,
+  { message: 'expected expiresAt after at', path: ['expiresAt'] },
+]
+
+export const inviteLinkSchema = z.strictObject(inviteLinkShape).refine(...expiresAfterAt)
+
+/** An invite link as the server keeps it: the signed link, the uses counted so far, and whether it was revoked. */
+export const inviteLinkStatusSchema = z
   .strictObject({
-    v: z.literal(1),
-    id: idSchema,
-    room: idSchema,
-    issuer: addressSchema,
-    issuerKey: cidSchema,
-    logHead: cidSchema,
-    at: timestampSchema,
-    expiresAt: timestampSchema.nullable(),
-    maxUses: z.number().int().positive().max(MAX_INVITE_LINK_USES).nullable(),
-    approval: z.boolean(),
-    signature: signatureSchema,
+    ...inviteLinkShape,
+    uses: z.number().int().nonnegative(),
+    revoked: z.boolean(),
   })
-  .refine((link) => link.expiresAt === null || link.expiresAt > link.at, {
-    message: 'expected expiresAt after at',
-    path: ['expiresAt'],
-  })
+  .refine(...expiresAfterAt)
 
 export const rotationIntentSchema = z
   .strictObject({

@@ -7,6 +7,7 @@ import { MAX_CURSOR_VALUE } from '../rooms/limits.js'
 import { isPermission, ROLE_NAME } from '../rooms/permissions.js'
 import { MAX_EVENT_MEMBERS, MAX_ROOM_DESCRIPTION_LENGTH, MAX_ROOM_NAME_LENGTH } from '../rooms/room-event.js'
 import { addressSchema, base64UrlSchema, cidSchema, idSchema, messageRecordSchema, timestampSchema } from './records.js'
+import { inviteLinkSchema } from './room-key-records.js'
 
 // No control characters, nor bidi overrides that could disguise a name.
 const VISIBLE = /^[^\p{Cc}\u202a-\u202e\u2066-\u2069]*$/u
@@ -66,8 +67,9 @@ export const roomEventSchema = z
       announce: z.boolean(),
       avatar: cidSchema.nullable(),
     }),
-    event('join', {}),
-    event('request', {}),
+    // The invite link the join or request uses (docs/private-groups.md §6), if any.
+    event('join', { link: inviteLinkSchema.optional() }),
+    event('request', { link: inviteLinkSchema.optional() }),
     event('leave', {}),
     event('delete', {}),
     event('e2ee_on', { plain: z.boolean() }),

@@ -71,10 +71,11 @@ export function useMembers(
       }
     },
     onEvent(event, session) {
-      const { room } = session.get()
+      // Before a first load succeeds (a private room hides itself from the invited) the id is the one asked for.
+      const id = session.get().room ?? room
       const changed =
-        (event.type === 'room' && event.room === room) ||
-        ((event.type === 'message' || event.type === 'sent') && event.message.room === room && event.message.type === 'system')
+        (event.type === 'room' && event.room === id) ||
+        ((event.type === 'message' || event.type === 'sent') && event.message.room === id && event.message.type === 'system')
       if (changed) session.refresh().catch(() => {})
     },
   })

@@ -1,8 +1,10 @@
 /**
  * `useRoom(room)`: one room as the wallet stands in it (`client.rooms.get`): its description, the
  * wallet's membership and role, what that role may do here, and whether the membership log
- * replayed on this device proves what the server says (`verified`, `problems`). Refetched when a
- * log entry of the room arrives (a join, a role change, a mute…) and after the app's own changes.
+ * replayed on this device proves what the server says (`verified`, `problems`), and whether the
+ * server was caught showing members different logs (`fork`). Refetched when a log entry of the
+ * room arrives (a join, a role change, a mute…), when a fork of it is found, and after the app's
+ * own changes.
  * When the wallet is kicked, banned, or the room deleted, `removed` says by whom (the stream
  * delivers that entry and then nothing more from the room).
  *
@@ -38,6 +40,11 @@ export type UseRoomReturnType = {
   /** Whether the membership log replayed here proves the server's description (always true for 1:1 rooms). */
   verified: boolean
   problems: GetRoomReturnType['problems']
+  /**
+   * Evidence that the server shows members different membership logs (a split view), once this
+   * device found it; null otherwise. Warn the reader: "The server shows members different member lists".
+   */
+  fork: GetRoomReturnType['fork']
   /** The wallet's role while it is a member, else null. */
   role: string | null
   /** What that role may do in this room (its settings applied: announcement-only, custom roles). */
@@ -72,12 +79,21 @@ export type UseRoomReturnType = {
   unmute: (members: string[] | 'all') => Promise<void>
 }
 
-type RoomState = Pick<UseRoomReturnType, 'id' | 'room' | 'membership' | 'verified' | 'problems' | 'removed'> & {
+type RoomState = Pick<UseRoomReturnType, 'id' | 'room' | 'membership' | 'verified' | 'problems' | 'fork' | 'removed'> & {
   /** A removal the stream announced, confirmed (or not) by the next load. */
   pending: Removal | null
 }
 
-const INITIAL: RoomState = { id: null, room: null, membership: null, verified: true, problems: [], removed: null, pending: null }
+const INITIAL: RoomState = {
+  id: null,
+  room: null,
+  membership: null,
+  verified: true,
+  problems: [],
+  fork: null,
+  removed: null,
+  pending: null,
+}
 const GONE = new Set(['room_not_found', 'not_member', 'banned'])
 /** setTimeout's longest delay; a mute lifting later is picked up by a later refetch. */
 const MAX_TIMER_MS = 2_147_483_647
@@ -122,7 +138,8 @@ export function useRoom(room: string | undefined): UseRoomReturnType {
     },
     onEvent(event, session) {
       const state = session.get()
-      if (event.type === 'room' && event.room === state.id) session.refresh().catch(() => {})
+      // Before a first load succeeds (a private room hides itself from the invited) the id is the one asked for.
+      if ((event.type === 'room' || event.type === 'fork') && event.room === (state.id ?? room)) session.refresh().catch(() => {})
       if ((event.type === 'message' || event.type === 'sent') && event.message.room === state.id) {
         if (event.message.type !== 'system') return
         const removal = removalOf(event.message, session.me)
@@ -192,6 +209,7 @@ export function useRoom(room: string | undefined): UseRoomReturnType {
     membership,
     verified: data.verified,
     problems: data.problems,
+    fork: data.fork,
     role,
     permissions,
     muted,

@@ -23,8 +23,10 @@ export type UseRoomsReturnType = {
   refresh: () => Promise<void>
   /** Creates a group (`client.rooms.create`); the list picks it up. */
   create: (parameters: CreateRoomParameters) => Promise<CreateRoomReturnType>
-  /** Joins a room (or asks to, for a private one); the list picks it up. */
+  /** Joins a room (or asks to, for a private one; accepts an invitation); the list picks it up. */
   join: (room: string) => Promise<JoinRoomReturnType>
+  /** Leaves a room, declines an invitation or withdraws a request; it drops out of the list. */
+  leave: (room: string) => Promise<void>
   /** The id of the 1:1 room with a wallet (opened on first contact). */
   openDirect: (peer: string) => Promise<string>
 }
@@ -86,9 +88,13 @@ export function useRooms(): UseRoomsReturnType {
     [store],
   )
   const join = useCallback((room: string) => store.changeRoom(room, 'joined', () => store.client.rooms.join(room)), [store])
+  const leave = useCallback(
+    (room: string) => store.changeRoom(room, 'left', () => store.client.rooms.leave(room)).then(() => {}),
+    [store],
+  )
   const openDirect = useCallback((peer: string) => store.client.openDirect(peer), [store])
   const unread = data.reduce((sum, entry) => sum + entry.unread, 0)
-  return { rooms: data, unread, isLoading, error, refresh, create, join, openDirect }
+  return { rooms: data, unread, isLoading, error, refresh, create, join, leave, openDirect }
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
  * A room: what the server says of it, checked against the membership log replayed here. Name,
  * settings, member count and your role must be what the log proves; any difference is listed in
- * `problems` (a server that invents members or roles is caught here).
+ * `problems` (a server that invents members or roles is caught here). A split view found so far
+ * (the server showing members different logs) is in `fork`.
  */
 import { type Membership, type Room, roomResponseSchema } from '@dmtp/protocol'
+import { forkOf, type RoomFork } from '../_room-fork.js'
 import { type LogProblem, roomLog } from '../_room-log.js'
 import { authedRequest } from '../_session.js'
 import type { DmtpClientBase } from '../client.js'
@@ -16,6 +18,11 @@ export type GetRoomReturnType = {
   /** Whether the log replayed here proves what the server says (always true for 1:1 rooms, which have no log). */
   verified: boolean
   problems: (LogProblem | { problem: string })[]
+  /**
+   * Evidence that the server shows members different membership logs (a split view), once this
+   * client found it; null otherwise. Not cleared: the server showed two logs.
+   */
+  fork: RoomFork | null
 }
 
 /**
@@ -26,7 +33,7 @@ export type GetRoomReturnType = {
 export async function getRoom(client: DmtpClientBase, { room }: GetRoomParameters): Promise<GetRoomReturnType> {
   const response = await authedRequest(client, { method: 'GET', path: `/v1/rooms/${room}`, schema: roomResponseSchema })
   client.state.roomInfo.set(room, response.room)
-  if (response.room.type === 'p2p') return { ...response, verified: true, problems: [] }
+  if (response.room.type === 'p2p') return { ...response, verified: true, problems: [], fork: null }
   const wallet = await client.getWallet()
   const log = roomLog(client, room)
   await log.sync()
@@ -57,7 +64,7 @@ export async function getRoom(client: DmtpClientBase, { room }: GetRoomParameter
       role: mine.status === 'member' ? mine.role : null,
     },
   )
-  return { ...response, verified: problems.length === 0, problems }
+  return { ...response, verified: problems.length === 0, problems, fork: await forkOf(client, room) }
 }
 
 function sortedRoles(roles: Readonly<Record<string, readonly string[]>>): [string, string[]][] {

@@ -16,10 +16,12 @@
  */
 import type { RoomRecord, ServerFrame } from '@dmtp/protocol'
 import { type DecryptedMessage, decryptRecord } from '../_decrypt.js'
+import type { RoomFork } from '../_room-fork.js'
 import { forgetSession, sessionToken } from '../_session.js'
 import { inboxRange, roomOf, type Settled, StreamGuard, settle } from '../_stream-guard.js'
 import type { DmtpClientBase } from '../client.js'
 import { type ConnectionState, StreamSocket } from '../transports/stream-socket.js'
+import { onFork } from './on-fork.js'
 
 export type StreamParameters = {
   /**
@@ -44,6 +46,8 @@ export type StreamEvent =
   | { type: 'disconnected'; reason: string; retryInMs: number }
   /** Messages relayed to this wallet before it set up wait to be made end-to-end: call `migrate()`. */
   | { type: 'migrations'; pending: number }
+  /** A room found forked: the server shows members different membership logs (`getRoom`'s `fork`). */
+  | { type: 'fork'; room: string; fork: RoomFork }
 
 export type StreamReturnType = AsyncIterable<StreamEvent> & {
   /** The cursor of the last message taken from the iterator (persist it to resume later). */
@@ -173,8 +177,10 @@ export function stream(client: DmtpClientBase, { cursor }: StreamParameters = {}
     },
   })
 
+  const stopForks = onFork(client, (fork) => push({ type: 'fork', room: fork.room, fork }))
   const close = () => {
     if (done) return
+    stopForks()
     if (ackTimer) clearTimeout(ackTimer)
     if (consumed !== undefined) socket.ack(consumed)
     done = true

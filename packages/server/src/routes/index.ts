@@ -13,6 +13,7 @@ import { messageRoutes } from './messages/index.js'
 import { migrationRoutes } from './migrations/index.js'
 import { roomRoutes } from './rooms/index.js'
 import { roomKeyRoutes } from './rooms/keys.js'
+import { roomLinkRoutes } from './rooms/links.js'
 
 export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   // Every JSON body below goes through the strict parser (UTF-8 only, charset checked).
@@ -23,6 +24,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: AppContext): Pro
   await app.register(keyRoutes, { ctx })
   await app.register(roomRoutes, { ctx })
   await app.register(roomKeyRoutes, { ctx })
+  await app.register(roomLinkRoutes, { ctx })
   await app.register(messageRoutes, { ctx })
   await app.register(anchoringRoutes, { ctx })
   await app.register(migrationRoutes, { ctx })

@@ -1,17 +1,24 @@
 /**
  * A group's members with their roles, mutes and bans, and the moderation the reader's role
  * allows on each (role change, mute for a while, unmute, kick, ban, unban), computed from the
- * room's roles: nothing is offered that the rules would refuse. Also invitations and join
- * requests for private groups, and leaving.
+ * room's roles: nothing is offered that the rules would refuse. Also invitations, join requests
+ * and end-to-end encryption (a new key, on or off) for private groups, and leaving.
  */
 import { type Permission, type RoleContext, rolePermissions } from '@dmtp/protocol'
-import { type UseRoomReturnType, useMembers } from '@dmtp/react'
+import { type UseRoomEncryptionReturnType, type UseRoomReturnType, useJoinRequests, useMembers } from '@dmtp/react'
 import type { VerifiedMember } from '@dmtp/sdk'
 import { type FormEvent, useId, useState } from 'react'
 import { friendlyError, untilText } from '../lib/errors.js'
 import { isAddress, roleLabel, sameAddress, shortAddress } from '../lib/format.js'
+import { EncryptionSettings } from './encryption-settings.js'
 
-type Props = { room: string; info: UseRoomReturnType; me: string; onClose: () => void }
+type Props = {
+  room: string
+  info: UseRoomReturnType
+  encryption: UseRoomEncryptionReturnType
+  me: string
+  onClose: () => void
+}
 
 const DURATIONS: [string, number | undefined][] = [
   ['15 minutes', 15 * 60_000],
@@ -39,7 +46,7 @@ function useAction() {
   return { busy, error, run }
 }
 
-export function MembersPanel({ room, info, me, onClose }: Props) {
+export function MembersPanel({ room, info, encryption, me, onClose }: Props) {
   const { members, total, hasMore, loadMore, isLoading, error } = useMembers(room)
   const leave = useAction()
   const { can } = info
@@ -64,7 +71,10 @@ export function MembersPanel({ room, info, me, onClose }: Props) {
         </button>
       )}
       {info.room?.type === 'private' && can('invite') && <InviteForm info={info} />}
-      {can('accept_join_request') && <Requests room={room} info={info} />}
+      {can('accept_join_request') && <Requests room={room} />}
+      {info.room?.type === 'private' && info.membership?.status === 'member' && (
+        <EncryptionSettings info={info} encryption={encryption} />
+      )}
       {can('unban') && <Banned room={room} info={info} />}
       {info.membership?.status === 'member' && (
         <p>
@@ -265,28 +275,39 @@ function InviteForm({ info }: { info: UseRoomReturnType }) {
   )
 }
 
-function Requests({ room, info }: { room: string; info: UseRoomReturnType }) {
-  const { members } = useMembers(room, { status: 'requested' })
+function Requests({ room }: { room: string }) {
+  const { requests, approve, reject } = useJoinRequests(room)
   const action = useAction()
-  if (members.length === 0) return null
+  if (requests.length === 0) return null
   return (
     <section aria-label="Requests to join">
       <h3>Asked to join</h3>
       <ul className="member-list">
-        {members.map((member) => (
-          <li key={member.address} className="member row">
-            <span className="peer" title={member.address}>
-              {shortAddress(member.address)}
+        {requests.map((request) => (
+          <li key={request.address} className="member row" data-address={request.address}>
+            <span className="peer" title={request.address}>
+              {shortAddress(request.address)}
             </span>
-            <button type="button" className="small" onClick={() => action.run(() => info.approve([member.address]))}>
-              Let in
+            <button
+              type="button"
+              className="small"
+              disabled={action.busy}
+              onClick={() => action.run(() => approve([request.address]))}
+            >
+              Let in {shortAddress(request.address)}
             </button>
-            <button type="button" className="small" onClick={() => action.run(() => info.reject([member.address]))}>
-              Turn down
+            <button
+              type="button"
+              className="small"
+              disabled={action.busy}
+              onClick={() => action.run(() => reject([request.address]))}
+            >
+              Turn down {shortAddress(request.address)}
             </button>
           </li>
         ))}
       </ul>
+      {action.error ? <p className="error-text">{friendlyError(action.error).title}</p> : null}
     </section>
   )
 }

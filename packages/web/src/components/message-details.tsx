@@ -25,7 +25,9 @@ export function MessageDetails({ id, message, anchor, server }: Props) {
       <dt>Encryption</dt>
       <dd>
         {message.receiver === null
-          ? 'None: this room is not end-to-end encrypted. The message is signed by its sender.'
+          ? message.e2ee
+            ? "End-to-end: encrypted under the group's key, which only its members hold. Signed by its sender."
+            : 'None: sent in plaintext, the server can read it. The message is signed by its sender.'
           : message.e2ee
             ? 'End-to-end: only you and your peer have the keys.'
             : 'Relayed through the server’s key (pattern β).'}

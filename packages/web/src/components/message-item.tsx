@@ -1,7 +1,8 @@
 /**
  * One entry of a room's timeline: a system line (a membership change, in the SDK's words), or a
  * message with the message it replies to, its text (mentions marked), its reactions, whether it
- * was edited, recalled or pinned, its encryption (1:1) and anchoring state, and the actions the
+ * was edited, recalled or pinned, its encryption (1:1 and private groups: a lock, or a mark that
+ * it is not end-to-end encrypted) and anchoring state, and the actions the
  * reader's role allows on it. A position that failed a check is shown as a warning with the
  * reason, never as a normal message.
  */
@@ -66,6 +67,8 @@ type Props = {
   me: string
   /** The 1:1 peer; undefined in groups. */
   peer: string | undefined
+  /** A private group: each message says whether it is end-to-end encrypted (a member may send plaintext where allowed). */
+  privateGroup: boolean
   anchor: MessageAnchor
   server: string
   allowed: Allowed
@@ -114,6 +117,7 @@ function Bubble({
   view,
   me,
   peer,
+  privateGroup,
   anchor,
   server,
   allowed,
@@ -214,6 +218,17 @@ function Bubble({
         {!group && (
           <span className={view.e2ee ? 'badge ok' : 'badge warn'}>
             {view.e2ee ? 'End-to-end encrypted' : 'Not yet end-to-end encrypted'}
+          </span>
+        )}
+        {privateGroup && !failed && (
+          <span className={view.e2ee ? 'badge ok lock' : 'badge warn'} data-testid="message-encryption">
+            {view.e2ee ? (
+              <>
+                <span aria-hidden="true">🔒 </span>End-to-end encrypted
+              </>
+            ) : (
+              'Not end-to-end encrypted: the server can read it'
+            )}
           </span>
         )}
         <button

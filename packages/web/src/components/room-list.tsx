@@ -1,16 +1,87 @@
-/** Every room of the wallet, most recent first: 1:1 peers and groups (with their type), unread counts, invitations. */
-import { useRooms } from '@dmtp/react'
+/**
+ * Every room of the wallet, most recent first: 1:1 peers and groups (with their type), unread
+ * counts; invitations first, each to accept (join) or decline.
+ */
+import { type UseRoomsReturnType, useRooms } from '@dmtp/react'
 import type { RoomSummary } from '@dmtp/sdk'
+import { useState } from 'react'
 import { friendlyError } from '../lib/errors.js'
 import { formatTime, MENTION, sameAddress, shortAddress } from '../lib/format.js'
 
 type Props = { active: string | undefined; me: string; onOpen: (room: string) => void }
 
 export function RoomList({ active, me, onOpen }: Props) {
-  const { rooms, isLoading, error } = useRooms()
-  if (error && rooms.length === 0) return <p className="error">{friendlyError(error).title}</p>
-  if (rooms.length === 0)
+  const rooms = useRooms()
+  const { isLoading, error } = rooms
+  const invitations = rooms.rooms.filter((summary) => summary.membership.status === 'invited')
+  if (error && rooms.rooms.length === 0) return <p className="error">{friendlyError(error).title}</p>
+  if (rooms.rooms.length === 0)
     return <p className="hint empty">{isLoading ? 'Loading conversations…' : 'No conversations yet. Start one above.'}</p>
+  return (
+    <>
+      {invitations.length > 0 && <Invitations invitations={invitations} rooms={rooms} onOpen={onOpen} />}
+      <Conversations rooms={rooms.rooms} active={active} me={me} onOpen={onOpen} />
+    </>
+  )
+}
+
+/** Groups the wallet is invited to: join (then open it) or decline. */
+function Invitations({
+  invitations,
+  rooms,
+  onOpen,
+}: {
+  invitations: RoomSummary[]
+  rooms: UseRoomsReturnType
+  onOpen: (room: string) => void
+}) {
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState<unknown>(null)
+  const answer = async (run: () => Promise<unknown>) => {
+    setBusy(true)
+    setError(null)
+    try {
+      await run()
+    } catch (e) {
+      setError(e)
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <section className="invitations" aria-label="Invitations">
+      <h3>Invitations</h3>
+      <ul className="member-list">
+        {invitations.map(({ room }) => (
+          <li key={room.id} className="member row" data-room={room.id}>
+            <span className="room-name">
+              {room.name} <span className="badge">{room.type === 'private' ? 'Private' : 'Group'}</span>
+            </span>
+            <button
+              type="button"
+              className="primary small"
+              disabled={busy}
+              onClick={() =>
+                answer(async () => {
+                  await rooms.join(room.id)
+                  onOpen(room.id)
+                })
+              }
+            >
+              Join {room.name}
+            </button>
+            <button type="button" className="small" disabled={busy} onClick={() => answer(() => rooms.leave(room.id))}>
+              Decline {room.name}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {error ? <p className="error-text">{friendlyError(error).title}</p> : null}
+    </section>
+  )
+}
+
+function Conversations({ rooms, active, me, onOpen }: { rooms: RoomSummary[] } & Props) {
   return (
     <ul className="conversations">
       {rooms.map((summary) => (

@@ -1,10 +1,10 @@
 /**
  * One room: its header (the 1:1 peer's verified key, or the group's name, type and members), what
- * the reader must know about it (not end-to-end encrypted, a log that does not verify, removed,
- * muted), pinned messages, the timeline (windowed, older pages loaded on scroll, marked read as
+ * the reader must know about it (end-to-end encrypted or not and under which key, a log that does
+ * not verify, the server showing members different logs, removed, muted), pinned messages, the timeline (windowed, older pages loaded on scroll, marked read as
  * it is seen), and the composer with replies, edits and mentions.
  */
-import { useDMTPClient, useMessages, useRoom } from '@dmtp/react'
+import { useDMTPClient, useMessages, useRoom, useRoomEncryption } from '@dmtp/react'
 import type { MessageView } from '@dmtp/sdk'
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { friendlyError, untilText } from '../lib/errors.js'
@@ -35,6 +35,8 @@ export function RoomView({ id, me, onBack }: Props) {
     room?.pair?.find((address) => !sameAddress(address, me)) ??
     (pairMessage ? (sameAddress(pairMessage.sender, me) ? (pairMessage.receiver ?? undefined) : pairMessage.sender) : undefined)
   const direct = room ? room.type === 'p2p' : peer !== undefined
+  const privateGroup = room?.type === 'private'
+  const encryption = useRoomEncryption(privateGroup ? id : undefined)
   const peerKey = usePeerKey(direct ? peer : undefined)
   const [problem, setProblem] = useState<unknown>(null)
   const [notice, setNotice] = useState<string | null>(null)
@@ -199,7 +201,7 @@ export function RoomView({ id, me, onBack }: Props) {
             {anchoring.state === 'checking' ? 'Checking…' : 'Check anchoring'}
           </button>
         </header>
-        {!direct && <GroupNotices info={info} />}
+        {!direct && <GroupNotices info={info} encryption={encryption.encryption} />}
         {anchoring.state === 'checked' && !anchoring.ok && (
           <p role="alert" className="error">
             Some messages failed verification against the chain: the server changed or dropped them. They are marked below.
@@ -243,6 +245,7 @@ export function RoomView({ id, me, onBack }: Props) {
               view={view}
               me={me}
               peer={direct ? (peer ?? '') : undefined}
+              privateGroup={privateGroup}
               anchor={anchorOf(anchoring, view)}
               server={client.server}
               allowed={allowed}
@@ -285,7 +288,7 @@ export function RoomView({ id, me, onBack }: Props) {
       </section>
       {membersOpen && !direct && (
         <Suspense fallback={<aside className="members-panel">Loading members…</aside>}>
-          <MembersPanel room={id} info={info} me={me} onClose={() => setMembersOpen(false)} />
+          <MembersPanel room={id} info={info} encryption={encryption} me={me} onClose={() => setMembersOpen(false)} />
         </Suspense>
       )}
     </div>

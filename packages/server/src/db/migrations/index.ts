@@ -12,6 +12,7 @@ import * as keysetIndexes from './20261127T120000000Z-keyset-indexes.js'
 import * as rooms from './20261203T000000000Z-rooms.js'
 import * as manifestTimeBound from './20261216T000000000Z-manifest-time-bound.js'
 import * as roomKeys from './20261220T000000000Z-room-keys.js'
+import * as roomLinks from './20261227T000000000Z-room-links.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -30,6 +31,7 @@ const migrations: Record<string, DialectMigration> = {
   '20261203T000000000Z-rooms': rooms,
   '20261216T000000000Z-manifest-time-bound': manifestTimeBound,
   '20261220T000000000Z-room-keys': roomKeys,
+  '20261227T000000000Z-room-links': roomLinks,
 }
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -10,6 +10,7 @@ import type * as messages from './messages.js'
 import type * as processingChats from './processing-chats.js'
 import type * as roomEpochs from './room-epochs.js'
 import type * as roomKeyDeliveries from './room-key-deliveries.js'
+import type * as roomLinks from './room-links.js'
 import type * as roomMembers from './room-members.js'
 import type * as roomRoles from './room-roles.js'
 import type * as rooms from './rooms.js'
@@ -23,6 +24,7 @@ export type DatabaseSchema = users.PartialDB &
   roomRoles.PartialDB &
   roomEpochs.PartialDB &
   roomKeyDeliveries.PartialDB &
+  roomLinks.PartialDB &
   processingChats.PartialDB &
   counters.PartialDB &
   messages.PartialDB &

@@ -14,6 +14,7 @@ import {
   type RotationCause,
 } from '@dmtp/protocol'
 import type { Transaction } from '../../db/database.js'
+import { useInviteLink } from '../room-links/use-link.js'
 import type { CachedMember, CachedRoom, RoomCache } from './room-cache.js'
 import { ruleError } from './rule-error.js'
 import { RoomTransactor } from './transactor.js'
@@ -47,6 +48,8 @@ export async function applyRoomEvent({
   // Checked at the server's time and at the signed time (what a client's replay checks).
   if (plan.ok && event.type !== 'create') plan = planRoomEvent(room, event, event.at)
   if (!plan.ok) throw ruleError(plan)
+  // A join or request by invite link counts its use now, before any change: a refusal changes nothing.
+  if ((event.type === 'join' || event.type === 'request') && event.link) await useInviteLink(tx.db, event.link, now)
   const application: EventApplication = { changed: [], contentCids: [] }
   const setMember = async (address: string, next: CachedMember) => {
     const before = room.member(address)

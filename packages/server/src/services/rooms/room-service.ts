@@ -22,6 +22,7 @@ import { HttpError } from '../../errors.js'
 import { memberChannel } from '../../ports/pub-sub/channels.js'
 import { listLogRecords } from '../messages/reader.js'
 import { toRoomRecord } from '../messages/records.js'
+import { checkLinkSignature } from '../room-links/use-link.js'
 import type { MemberRow, RoomRow } from './reader.js'
 import { RoomReader } from './reader.js'
 import { type CachedMember, type CachedRoom, toCached } from './room-cache.js'
@@ -145,7 +146,10 @@ export class RoomService {
     }
   }
 
-  /** What needs no order: the actor signs as the signed-in wallet, with its current key, now. */
+  /**
+   * What needs no order: the actor signs as the signed-in wallet, with its current key, now (and
+   * the invite link it uses, if any, is its issuer's).
+   */
   private async checkEvent(address: string, event: RoomEvent): Promise<void> {
     if (event.actor !== address) {
       throw new HttpError({ code: 'sender_mismatch', message: 'The event names another actor than the signed-in wallet.' })
@@ -161,6 +165,7 @@ export class RoomService {
     if (!(await verifyRoomEventSignature(this.deps.crypto, event, key.ed25519))) {
       throw new HttpError({ code: 'invalid_signature', message: "The event signature does not verify with the actor's key." })
     }
+    if ((event.type === 'join' || event.type === 'request') && event.link) await checkLinkSignature(this.deps, event.link)
   }
 
   /**
