@@ -17,6 +17,19 @@ async function waitFor(probe: () => Promise<boolean>, timeoutMs = 20_000): Promi
   }
 }
 
+/** The chain holds the bundle and the server has recorded that it is mined (`anchored_at`). */
+async function waitAnchored(server: TestServer, address: string, cid: string): Promise<void> {
+  await waitFor(async () => {
+    if ((await server.ctx.chain?.keyOf(address)) !== cid) return false
+    const row = await server.ctx.database.db
+      .selectFrom('key_bundles')
+      .select('anchored_at')
+      .where('cid', '=', cid)
+      .executeTakeFirst()
+    return row?.anchored_at != null
+  })
+}
+
 describe.each(DIALECTS)('key rotation anchoring (%s, anvil)', (dialect) => {
   test('default: a rotation is on chain, mined, when its PUT is answered', async () => {
     await using server = await TestServer.create({ dialect, chain: true })
@@ -24,7 +37,7 @@ describe.each(DIALECTS)('key rotation anchoring (%s, anvil)', (dialect) => {
     if (!chain) throw new Error('no chain')
     const alice = await new TestWallet(server.url).setup()
     // A first registration keeps batched anchoring: it reaches the chain a little later.
-    await waitFor(async () => (await chain.keyOf(alice.address)) === alice.bundleCid)
+    await waitAnchored(server, alice.address, alice.bundleCid)
     const first = alice.bundleCid
 
     const { bundle } = await alice.makeBundle()
@@ -48,7 +61,7 @@ describe.each(DIALECTS)('key rotation anchoring (%s, anvil)', (dialect) => {
     await using setup = await serverOnOwnChain(dialect)
     const { server } = setup
     const alice = await new TestWallet(server.url).setup()
-    await waitFor(async () => (await server.ctx.chain?.keyOf(alice.address)) === alice.bundleCid)
+    await waitAnchored(server, alice.address, alice.bundleCid)
     const { bundle } = await alice.makeBundle()
 
     await setup.stopChain()
@@ -78,7 +91,7 @@ describe.each(DIALECTS)('key rotation anchoring (%s, anvil)', (dialect) => {
     const chain = server.ctx.chain
     if (!chain) throw new Error('no chain')
     const alice = await new TestWallet(server.url).setup()
-    await waitFor(async () => (await chain.keyOf(alice.address)) === alice.bundleCid)
+    await waitAnchored(server, alice.address, alice.bundleCid)
     const nonce = await chain.nextNonce()
     const before = await snapshotDb(server)
 

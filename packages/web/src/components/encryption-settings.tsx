@@ -5,27 +5,15 @@
  * cannot read.
  */
 import type { UseRoomEncryptionReturnType, UseRoomReturnType } from '@dmtp/react'
-import { useState } from 'react'
 import { friendlyError } from '../lib/errors.js'
+import { useAction } from '../lib/use-action.js'
 
 type Props = { info: UseRoomReturnType; encryption: UseRoomEncryptionReturnType }
 
 export function EncryptionSettings({ info, encryption }: Props) {
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
+  const { busy, error, run } = useAction()
   const state = encryption.encryption
   if (!state) return null
-  const run = async (action: () => Promise<unknown>) => {
-    setBusy(true)
-    setError(null)
-    try {
-      await action()
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy(false)
-    }
-  }
   return (
     <section aria-label="End-to-end encryption">
       <h3>End-to-end encryption</h3>

@@ -10,6 +10,7 @@ import type { VerifiedMember } from '@dmtp/sdk'
 import { type FormEvent, useId, useState } from 'react'
 import { friendlyError, untilText } from '../lib/errors.js'
 import { isAddress, roleLabel, sameAddress, shortAddress } from '../lib/format.js'
+import { useAction } from '../lib/use-action.js'
 import { EncryptionSettings } from './encryption-settings.js'
 
 type Props = {
@@ -27,24 +28,6 @@ const DURATIONS: [string, number | undefined][] = [
   ['1 week', 7 * 24 * 60 * 60_000],
   ['for good', undefined],
 ]
-
-/** Runs a room action, keeping its error for display. */
-function useAction() {
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
-  const run = async (action: () => Promise<unknown>) => {
-    setBusy(true)
-    setError(null)
-    try {
-      await action()
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy(false)
-    }
-  }
-  return { busy, error, run }
-}
 
 export function MembersPanel({ room, info, encryption, me, onClose }: Props) {
   const { members, total, hasMore, loadMore, isLoading, error } = useMembers(room)
