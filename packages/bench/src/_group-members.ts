@@ -11,7 +11,7 @@
  * Everything else goes through the real API: creating rooms, joining them (signed join events),
  * sending (signed envelopes of rooms without E2EE).
  */
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import {
   type KeyBundle,
   type MessageContent,
@@ -27,6 +27,7 @@ import {
 } from '@dmtp/protocol'
 import { nodeCryptoBackend as crypto } from '@dmtp/protocol/node'
 import { getAddress } from 'viem'
+import { makeKeyPair } from './_key-pairs.js'
 
 export type Member = {
   address: string
@@ -52,13 +53,13 @@ export function makeMembers(count: number, { domain, chainId }: ServerIdentity):
   const rows: SeedRow[] = []
   const issuedAt = new Date().toISOString()
   for (let i = 0; i < count; i++) {
-    const signing = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' })
-    const agreement = generateKeyPairSync('x25519').privateKey.export({ format: 'jwk' })
+    const signing = makeKeyPair('ed25519')
+    const agreement = makeKeyPair('x25519')
     const address = getAddress(`0x${randomBytes(20).toString('hex')}`)
     const bundle: KeyBundle = {
       v: 1,
       address,
-      DMTPpubKey: { x25519: agreement.x as string, ed25519: signing.x as string },
+      DMTPpubKey: { x25519: toBase64Url(agreement.publicKey), ed25519: toBase64Url(signing.publicKey) },
       // The shape `wrapDmtpKeys` makes; nobody unwraps these keys, the bench holds them.
       DMTPpriKey: {
         scheme: 'eip191-hkdf-aes256gcm',
@@ -78,12 +79,9 @@ export function makeMembers(count: number, { domain, chainId }: ServerIdentity):
       address,
       token,
       cid,
-      signingKey: Buffer.from(signing.d as string, 'base64url'),
-      verifyKey: Buffer.from(signing.x as string, 'base64url'),
-      agreement: {
-        publicKey: Buffer.from(agreement.x as string, 'base64url'),
-        secretKey: Buffer.from(agreement.d as string, 'base64url'),
-      },
+      signingKey: signing.secretKey,
+      verifyKey: signing.publicKey,
+      agreement: { publicKey: agreement.publicKey, secretKey: agreement.secretKey },
     })
     rows.push({ address, cid, bundle: text, issuedAt, tokenHash: createHash('sha256').update(token).digest('hex') })
   }

@@ -3,7 +3,7 @@
  * real X25519 and Ed25519 keys, and a `RoomLogState` replaying the signed events of their room
  * (create, invites, joins) as a member's client would.
  */
-import { generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto'
+import { type KeyObject, randomBytes, sign } from 'node:crypto'
 import {
   type DmtpKeys,
   type LogEntry,
@@ -17,6 +17,7 @@ import {
 } from '@dmtp/protocol'
 import { nodeCryptoBackend as backend } from '@dmtp/protocol/node'
 import { getAddress } from 'viem'
+import { makeKeyPair } from '../_key-pairs.js'
 
 export type Member = { address: string; keys: DmtpKeys; party: WrapParty }
 
@@ -37,11 +38,9 @@ const setupBackend = {
 /** X25519 and Ed25519 key pairs, generated without importing them (see {@link signingKeyObjects}). */
 function makeKeys(): DmtpKeys {
   const pair = (curve: 'x25519' | 'ed25519') => {
-    const { privateKey } = generateKeyPairSync(curve as 'x25519')
-    const jwk = privateKey.export({ format: 'jwk' })
-    const secretKey = Buffer.from(jwk.d as string, 'base64url')
+    const { privateKey, secretKey, publicKey } = makeKeyPair(curve)
     if (curve === 'ed25519') signingKeyObjects.set(toBase64Url(secretKey), privateKey)
-    return { secretKey: new Uint8Array(secretKey), publicKey: new Uint8Array(Buffer.from(jwk.x as string, 'base64url')) }
+    return { secretKey, publicKey }
   }
   return { x25519: pair('x25519'), ed25519: pair('ed25519') }
 }
