@@ -100,9 +100,10 @@ describe.each(CLIENT_DIALECTS)('dmtp group (%s)', (dialect) => {
     expect(await ok(alice, ['group', 'invite', '--room', room, '--member', bob.address])).toEqual({
       room,
       members: [bob.address],
+      until: expect.stringMatching(/^\d{4}-/),
     })
     expect(await ok(bob, ['group', 'list', '--invited'])).toEqual([
-      { room, type: 'private', name: 'core team', unread: 0, role: null, members: 1 },
+      { room, type: 'private', name: 'core team', unread: 0, role: null, members: 1, until: expect.stringMatching(/^\d{4}-/) },
     ])
     expect(await ok(bob, ['group', 'join', '--room', room])).toEqual({ room, status: 'member' })
     await ok(bob, ['send', '--room', room, 'hi team'])

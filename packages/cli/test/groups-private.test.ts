@@ -16,7 +16,12 @@ describe.each(CLIENT_DIALECTS)('dmtp group, private (%s)', (dialect) => {
     const created = await ok(alice, ['group', 'create', '--name', 'core team', '--type', 'private'])
     const { room } = created
     expect(created).toMatchObject({ type: 'private', e2ee: true, epoch: 1 })
-    await ok(alice, ['group', 'invite', '--room', room, '--member', bob.address])
+    const before = Date.now()
+    const invited = await ok(alice, ['group', 'invite', '--room', room, '--member', bob.address, '--expires', '2h'])
+    const lapse = Date.parse(invited.until) - before
+    expect(lapse).toBeGreaterThan(2 * 3_600_000 - 60_000)
+    expect(lapse).toBeLessThanOrEqual(2 * 3_600_000 + 60_000)
+    expect(await ok(bob, ['group', 'list', '--invited'])).toMatchObject([{ room, until: invited.until }])
     expect(await ok(bob, ['group', 'accept', '--room', room])).toEqual({ room, status: 'member' })
 
     const sent = await bob.run(['send', '--room', room, 'the plan'])

@@ -116,6 +116,7 @@ export const errorCodes = {
   log_head_moved: 409,
   link_revoked: 410,
   link_expired: 410,
+  invitation_expired: 410,
   link_used_up: 410,
   body_too_large: 413,
   unsupported_media_type: 415,

@@ -184,14 +184,11 @@ export {
 } from './messages/signed-envelope.js'
 export {
   INVITE_LINK_SCHEME,
-  type Invitation,
   type InviteLink,
   inviteLinkText,
   RecordExpiredError,
   type RecordExpiredErrorType,
-  signInvitation,
   signInviteLink,
-  verifyInvitation,
   verifyInviteLink,
   verifyInviteLinkSignature,
 } from './rooms/invitation.js'
@@ -288,6 +285,7 @@ export {
   countsChange,
   FOREVER,
   isBanned,
+  isInvited,
   isMuted,
   type MemberState,
   type MemberStatus,
@@ -377,7 +375,6 @@ export {
   timestampSchema,
 } from './schemas/records.js'
 export {
-  invitationSchema,
   inviteLinkSchema,
   inviteLinkStatusSchema,
   keyDeliverySchema,

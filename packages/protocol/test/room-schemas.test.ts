@@ -103,6 +103,8 @@ describe('roomEventSchema', () => {
         if (event.type === 'update' && field === 'name') continue
         if (field === 'all' && ['kick', 'unmute', 'mute', 'ban'].includes(event.type)) continue
         if (field === 'members' && ['kick', 'unmute', 'mute', 'ban'].includes(event.type)) continue
+        // An invite may end (`until`).
+        if (field === 'until' && event.type === 'invite') continue
         expect(accepts({ ...event, [field]: value }), `${event.type} + ${field}`).toBe(false)
       }
     }

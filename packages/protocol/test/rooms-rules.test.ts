@@ -10,6 +10,7 @@
 import {
   FOREVER,
   isBanned,
+  isInvited,
   isMuted,
   type MemberState,
   NO_MEMBER,
@@ -438,19 +439,51 @@ describe('planRoomEvent', () => {
     test('behavior: a member invites outsiders, requesters and invitees (again)', () => {
       expect(plan(PRIVATE, MEMBER, { type: 'invite', members: [OUTSIDER, REQUESTED, INVITED, LAPSED] })).toEqual(
         allowed(
-          { kind: 'member', address: OUTSIDER, set: { status: 'invited' } },
-          { kind: 'member', address: REQUESTED, set: { status: 'invited' } },
-          { kind: 'member', address: INVITED, set: { status: 'invited' } },
-          { kind: 'member', address: LAPSED, set: { status: 'invited' } },
+          { kind: 'member', address: OUTSIDER, set: { status: 'invited', invitedUntil: null } },
+          { kind: 'member', address: REQUESTED, set: { status: 'invited', invitedUntil: null } },
+          { kind: 'member', address: INVITED, set: { status: 'invited', invitedUntil: null } },
+          { kind: 'member', address: LAPSED, set: { status: 'invited', invitedUntil: null } },
         ),
       )
       // Also into a public room, and by a Member of an announcement-only room.
       expect(plan(PUBLIC, MEMBER, { type: 'invite', members: [OUTSIDER] })).toEqual(
-        allowed({ kind: 'member', address: OUTSIDER, set: { status: 'invited' } }),
+        allowed({ kind: 'member', address: OUTSIDER, set: { status: 'invited', invitedUntil: null } }),
       )
       expect(plan(ANNOUNCE, MEMBER, { type: 'invite', members: [OUTSIDER] })).toEqual(
-        allowed({ kind: 'member', address: OUTSIDER, set: { status: 'invited' } }),
+        allowed({ kind: 'member', address: OUTSIDER, set: { status: 'invited', invitedUntil: null } }),
       )
+    })
+
+    test('behavior: an invitation may end (`until`), which must be after the event', () => {
+      expect(plan(PRIVATE, MEMBER, { type: 'invite', members: [OUTSIDER], until: LATER })).toEqual(
+        allowed({ kind: 'member', address: OUTSIDER, set: { status: 'invited', invitedUntil: LATER } }),
+      )
+      expect(plan(PRIVATE, MEMBER, { type: 'invite', members: [OUTSIDER], until: AT })).toEqual(
+        refused('invalid_request', 'An invitation must end in the future.'),
+      )
+      expect(plan(PRIVATE, MEMBER, { type: 'invite', members: [OUTSIDER], until: EARLIER })).toEqual(
+        refused('invalid_request', 'An invitation must end in the future.'),
+      )
+    })
+
+    test('behavior: a lapsed invitation lets nobody join; the invitee may ask instead, or be invited again', () => {
+      const view = roomView({
+        type: 'private',
+        members: { ...MEMBERS, [INVITED]: { ...NO_MEMBER, status: 'invited', invitedUntil: LATER } },
+      })
+      expect(isInvited(view.member(INVITED), AT)).toBe(true)
+      expect(isInvited(view.member(INVITED), LATER)).toBe(false)
+      expect(plan(view, INVITED, { type: 'join' }).ok).toBe(true)
+      expect(plan(view, INVITED, { type: 'join' }, LATER)).toEqual(
+        refused('invitation_expired', `Your invitation expired at ${LATER}: ask to be invited again.`),
+      )
+      expect(plan(view, INVITED, { type: 'request' })).toEqual(refused('conflict', 'You are invited: join directly.'))
+      expect(plan(view, INVITED, { type: 'request' }, LATER)).toEqual(
+        allowed({ kind: 'member', address: INVITED, set: { status: 'requested' } }),
+      )
+      // In a public room, anyone joins: a lapsed invitation changes nothing.
+      const open = roomView({ members: { ...MEMBERS, [INVITED]: { ...NO_MEMBER, status: 'invited', invitedUntil: EARLIER } } })
+      expect(plan(open, INVITED, { type: 'join' }).ok).toBe(true)
     })
 
     test('behavior: needs the invite permission', () => {
@@ -466,7 +499,7 @@ describe('planRoomEvent', () => {
         refused('banned', `${BANNED_UNTIL} is banned from this room.`),
       )
       expect(plan(PRIVATE, OWNER, { type: 'invite', members: [BANNED_UNTIL] }, LATER)).toEqual(
-        allowed({ kind: 'member', address: BANNED_UNTIL, set: { status: 'invited' } }),
+        allowed({ kind: 'member', address: BANNED_UNTIL, set: { status: 'invited', invitedUntil: null } }),
       )
     })
 

@@ -20,7 +20,7 @@ import { getRoom } from './actions/get-room.js'
 import { getRoomKeys } from './actions/get-room-keys.js'
 import { getRoomLog } from './actions/get-room-log.js'
 import { getRooms } from './actions/get-rooms.js'
-import { invite } from './actions/invite.js'
+import { type InviteParameters, invite } from './actions/invite.js'
 import { joinByLink } from './actions/join-by-link.js'
 import { joinRoom } from './actions/join-room.js'
 import { leaveRoom } from './actions/leave-room.js'
@@ -95,7 +95,7 @@ export type DmtpClient = DmtpClientBase & {
     members(room: string, options?: Omit<GetMembersParameters, 'room'>): ReturnType<typeof getMembers>
     log(room: string): ReturnType<typeof getRoomLog>
     update(room: string, changes: Omit<UpdateRoomParameters, 'room'>): ReturnType<typeof updateRoom>
-    invite(room: string, members: string[]): ReturnType<typeof invite>
+    invite(room: string, members: string[], options?: Pick<InviteParameters, 'expiresInMs'>): ReturnType<typeof invite>
     approve(room: string, members: string[]): ReturnType<typeof answerJoinRequest>
     reject(room: string, members: string[]): ReturnType<typeof answerJoinRequest>
     /** Private rooms: a signed invite link (`dmtp-invite:…`), registered with the server. */
@@ -170,7 +170,8 @@ export function createClient(parameters: CreateClientParameters): DmtpClient {
       members: (room: string, options: Omit<GetMembersParameters, 'room'> = {}) => getMembers(base, { room, ...options }),
       log: (room: string) => getRoomLog(base, { room }),
       update: (room: string, changes: Omit<UpdateRoomParameters, 'room'>) => updateRoom(base, { room, ...changes }),
-      invite: (room: string, members: string[]) => invite(base, { room, members }),
+      invite: (room: string, members: string[], options?: Pick<InviteParameters, 'expiresInMs'>) =>
+        invite(base, { room, members, ...options }),
       approve: (room: string, members: string[]) => answerJoinRequest(base, { room, members, approve: true }),
       reject: (room: string, members: string[]) => answerJoinRequest(base, { room, members, approve: false }),
       createLink: (room: string, options: Omit<CreateInviteLinkParameters, 'room'> = {}) =>

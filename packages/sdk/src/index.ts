@@ -11,6 +11,7 @@ export {
   type MessageWarning,
   RECEIVED_AT_SKEW_MS,
 } from './_decrypt.js'
+export type { Invitation } from './_invitation.js'
 export type { ProgressReporter } from './_manifests.js'
 export type { PostResult } from './_post.js'
 export type { BrokenReceipt, HeldReceipt } from './_receipts.js'
@@ -64,7 +65,7 @@ export { type GetRoomParameters, type GetRoomReturnType, getRoom } from './actio
 export { type GetRoomKeysParameters, type GetRoomKeysReturnType, getRoomKeys } from './actions/get-room-keys.js'
 export { type GetRoomLogParameters, type GetRoomLogReturnType, getRoomLog, type RoomLogEvent } from './actions/get-room-log.js'
 export { type GetRoomsReturnType, getRooms, type RoomSummary } from './actions/get-rooms.js'
-export { type InviteParameters, invite } from './actions/invite.js'
+export { DEFAULT_INVITATION_MS, type InviteParameters, type InviteReturnType, invite } from './actions/invite.js'
 export {
   type JoinByLinkErrorType,
   type JoinByLinkParameters,

@@ -46,11 +46,16 @@ describe.skipIf(!hasChromium)('web app: private groups', () => {
     const { room: spam } = await bob.rooms.create({ type: 'private', name: 'Spam' })
     const { room } = await bob.rooms.create({ type: 'private', name: 'Core team', plain: true })
     await bob.rooms.invite(spam.id, [address])
-    await bob.rooms.invite(room.id, [address])
-    // @NOTE The stream carries only the rooms a wallet is in: the list shows invitations when it loads.
+    // An invitation made while away is in the list when it loads; one made now arrives live.
     await page.reload()
     const invitations = page.getByRole('region', { name: 'Invitations' })
+    await invitations.getByRole('button', { name: 'Join Spam' }).waitFor()
+    await page.locator('[role="status"][data-state="connected"]').waitFor({ state: 'attached' })
+    await bob.rooms.invite(room.id, [address], { expiresInMs: 3_600_000 })
     await invitations.getByRole('button', { name: 'Join Core team' }).waitFor()
+    expect(await invitations.locator(`[data-room="${room.id}"]`).getByTestId('invitation-until').textContent()).toMatch(
+      /^ until /,
+    )
     await screenshot(page, '60-invitations')
     await invitations.getByRole('button', { name: 'Decline Spam' }).click()
     await invitations.getByRole('button', { name: 'Decline Spam' }).waitFor({ state: 'detached' })

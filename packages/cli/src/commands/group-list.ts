@@ -38,6 +38,7 @@ Examples:
           unread,
           role: membership.role,
           members: room.memberCount,
+          ...(options.invited ? { until: membership.invitedUntil } : {}),
         }))
       if (globals.json) return printJson(rooms)
       if (rooms.length === 0) {
@@ -46,7 +47,9 @@ Examples:
         )
       }
       for (const room of rooms) {
-        const standing = options.invited ? 'invited' : `${room.role}  ${room.unread} unread`
+        const standing = options.invited
+          ? `invited${room.until ? ` until ${room.until}` : ''}`
+          : `${room.role}  ${room.unread} unread`
         printLine(terminalSafe(`${room.room}  "${room.name}" (${roomTypeLabel(room.type)})  ${standing}`))
       }
     })

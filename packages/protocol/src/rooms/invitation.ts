@@ -1,10 +1,9 @@
 /**
- * Invitations and invite links of private groups (docs/private-groups.md §6). An invitation is the
- * inviter's signed word that it invited one address until a time; the server delivers it to the
- * invitee only. An invite link is a signed token anyone holding it may use to join (or to ask to,
- * when `approval` is set), with an optional expiry and use count that the server enforces. Both
- * name the membership-log head their author had seen, so a client checks the author's `invite`
- * permission there.
+ * Invite links of private groups (docs/private-groups.md §6): a signed token anyone holding it may
+ * use to join (or to ask to, when `approval` is set), with an optional expiry and use count that the
+ * server enforces. A link names the membership-log head its issuer had seen, so a client checks the
+ * issuer's `invite` permission there. (An invitation of one address is no record of its own: it is
+ * the signed `invite` event of the membership log, docs/protocol.md §6.4.)
  */
 import type { CryptoBackend } from '../crypto/types.js'
 import { toBase64Url } from '../encoding/bytes.js'
@@ -12,26 +11,9 @@ import { encodeCanonical } from '../encoding/canonical.js'
 import { BaseError, SignatureInvalidError } from '../errors.js'
 import { signRecord, verifyRecord } from './_signed-record.js'
 
-const INVITATION_PREFIX = 'dmtp/v1/group-invitation\n'
 const INVITE_LINK_PREFIX = 'dmtp/v1/group-invite-link\n'
 /** The text form of an invite link: this scheme, then the canonical token in base64url. */
 export const INVITE_LINK_SCHEME = 'dmtp-invite:'
-
-export type Invitation = {
-  v: 1
-  /** 16 random bytes: the invitation the invitee accepts. */
-  id: string
-  room: string
-  inviter: string
-  /** The CID of the inviter's key bundle whose Ed25519 key signs. */
-  inviterKey: string
-  invitee: string
-  /** The CID of the newest membership-log entry the inviter had seen. */
-  logHead: string
-  at: string
-  expiresAt: string
-  signature: string
-}
 
 export type InviteLink = {
   v: 1
@@ -58,38 +40,6 @@ export class RecordExpiredError extends BaseError {
   constructor({ what, expiresAt }: { what: string; expiresAt: string }) {
     super(`The ${what} expired at ${expiresAt}.`)
   }
-}
-
-/**
- * Signs an invitation with the inviter's DMTP Ed25519 key.
- * @example
- * import { signInvitation } from '@dmtp/protocol'
- * const invitation = await signInvitation(backend, { invitation: { v: 1, id, room, inviter, inviterKey, invitee, logHead, at, expiresAt }, signingKey })
- */
-export function signInvitation(
-  backend: CryptoBackend,
-  { invitation, signingKey }: { invitation: Omit<Invitation, 'signature'>; signingKey: Uint8Array },
-): Promise<Invitation> {
-  return signRecord(backend, INVITATION_PREFIX, invitation, signingKey)
-}
-
-/**
- * Checks an invitation's signature and expiry.
- * @throws {SignatureInvalidError} when the inviter's key did not sign exactly this invitation.
- * @throws {RecordExpiredError} at or after `expiresAt`.
- * @example
- * import { verifyInvitation } from '@dmtp/protocol'
- * await verifyInvitation(backend, { invitation, inviterPublicKey })
- */
-export async function verifyInvitation(
-  backend: CryptoBackend,
-  { invitation, inviterPublicKey, now = new Date() }: { invitation: Invitation; inviterPublicKey: Uint8Array; now?: Date },
-): Promise<void> {
-  if (!(await verifyRecord(backend, INVITATION_PREFIX, invitation, inviterPublicKey))) {
-    throw new SignatureInvalidError({ what: 'invitation', reason: `not signed by ${invitation.inviter}` })
-  }
-  if (now.toISOString() >= invitation.expiresAt)
-    throw new RecordExpiredError({ what: 'invitation', expiresAt: invitation.expiresAt })
 }
 
 /**

@@ -73,7 +73,9 @@ export type RoomEventBody =
   /** `link`: the signed invite link a join (or request) uses (docs/private-groups.md §6); its issuer's signature is checked like the actor's. */
   | { type: 'join' | 'request'; link?: InviteLink | undefined }
   | { type: 'leave' | 'delete' }
-  | ({ type: 'invite' | 'approve' | 'reject' | 'unban' } & Members)
+  /** `until`: the invitation lapses then (the invitee must join before); null or absent: it does not. */
+  | ({ type: 'invite'; until?: string | null | undefined } & Members)
+  | ({ type: 'approve' | 'reject' | 'unban' } & Members)
   | ({ type: 'kick' | 'unmute' } & MembersOrAll)
   | ({ type: 'mute'; until: string | null } & MembersOrAll)
   | ({ type: 'ban'; until: string | null; removeMessages: boolean } & MembersOrAll)

@@ -30,6 +30,8 @@ export type MemberState = {
   banned: boolean
   /** A ban that lifts by itself at this time; null while `banned` means for good. */
   bannedUntil: string | null
+  /** While `invited`: the invitation lapses at this time; null means it does not. */
+  invitedUntil: string | null
 }
 
 export const NO_MEMBER: MemberState = Object.freeze({
@@ -39,6 +41,7 @@ export const NO_MEMBER: MemberState = Object.freeze({
   mutedUntil: null,
   banned: false,
   bannedUntil: null,
+  invitedUntil: null,
 })
 
 /** "Muted for good": what `mute` without `until` stores. */
@@ -71,6 +74,7 @@ export type RuleFailureCode =
   | 'e2ee_required'
   | 'e2ee_off'
   | 'link_expired'
+  | 'invitation_expired'
 export type RuleFailure = { ok: false; code: RuleFailureCode; message: string; permission?: Permission | undefined }
 
 /** A change to apply; `joined` sets `joinedSeq` to the event's own position. */
@@ -102,6 +106,11 @@ export function isBanned(member: MemberState, at: string): boolean {
   return member.banned && (member.bannedUntil === null || member.bannedUntil > at)
 }
 
+/** Invited, and the invitation has not lapsed at `at`. */
+export function isInvited(member: MemberState, at: string): boolean {
+  return member.status === 'invited' && (member.invitedUntil === null || member.invitedUntil > at)
+}
+
 export function isMuted(member: MemberState, at: string): boolean {
   return member.mutedUntil !== null && member.mutedUntil > at
 }
@@ -118,6 +127,8 @@ const missing = (permission: Permission): RuleFailure =>
 const LEFT: Partial<MemberState> = { status: 'none', role: 'member', joinedSeq: 0 }
 /** Joining again after a ban lapsed clears it. */
 const BAN_LIFTED: Partial<MemberState> = { banned: false, bannedUntil: null }
+/** What becoming a member sets (`invitedUntil` counts only while `invited`, so it may stay). */
+const JOINED: Partial<MemberState> = { status: 'member', role: 'member', ...BAN_LIFTED }
 
 /**
  * The first event of a room: who creates it becomes its Owner.
@@ -155,15 +166,18 @@ export function planRoomEvent(view: RoomStateView, event: RoomEvent, at: string 
       if (actor.status === 'member') return fail('conflict', 'You are already a member of this room.')
       const problem = event.link && inviteLinkProblem(view, { ...event, link: event.link }, at)
       if (problem) return problem
-      if (room.type !== 'public' && actor.status !== 'invited' && !event.link) {
+      if (room.type !== 'public' && !event.link && !isInvited(actor, at)) {
+        if (actor.status === 'invited') {
+          return fail('invitation_expired', `Your invitation expired at ${actor.invitedUntil}: ask to be invited again.`)
+        }
         return fail('forbidden', 'This room is private: ask to join, or be invited.')
       }
-      return ok({ kind: 'member', address: event.actor, set: { status: 'member', role: 'member', ...BAN_LIFTED }, joined: true })
+      return ok({ kind: 'member', address: event.actor, set: JOINED, joined: true })
     }
     case 'request':
       if (room.type !== 'private') return fail('invalid_request', 'Only private rooms take requests to join.')
       if (actor.status === 'member') return fail('conflict', 'You are already a member of this room.')
-      if (actor.status === 'invited') return fail('conflict', 'You are invited: join directly.')
+      if (isInvited(actor, at)) return fail('conflict', 'You are invited: join directly.')
       if (actor.status === 'requested') return fail('conflict', 'You have already asked to join.')
       return (
         (event.link && inviteLinkProblem(view, { ...event, link: event.link }, at)) ??
@@ -178,12 +192,13 @@ export function planRoomEvent(view: RoomStateView, event: RoomEvent, at: string 
   switch (event.type) {
     case 'invite': {
       if (!holds('invite')) return missing('invite')
+      if (event.until != null && event.until <= at) return fail('invalid_request', 'An invitation must end in the future.')
       const effects: RoomEffect[] = []
       for (const address of event.members) {
         const subject = view.member(address)
         if (isBanned(subject, at)) return fail('banned', `${address} is banned from this room.`)
         if (subject.status === 'member') return fail('conflict', `${address} is already a member.`)
-        effects.push({ kind: 'member', address, set: { status: 'invited' } })
+        effects.push({ kind: 'member', address, set: { status: 'invited', invitedUntil: event.until ?? null } })
       }
       return { ok: true, effects }
     }
@@ -195,7 +210,7 @@ export function planRoomEvent(view: RoomStateView, event: RoomEvent, at: string 
         if (view.member(address).status !== 'requested') return fail('conflict', `${address} has not asked to join.`)
         effects.push(
           event.type === 'approve'
-            ? { kind: 'member', address, set: { status: 'member', role: 'member', ...BAN_LIFTED }, joined: true }
+            ? { kind: 'member', address, set: JOINED, joined: true }
             : { kind: 'member', address, set: { status: 'none' } },
         )
       }

@@ -19,7 +19,7 @@ import {
   signatureHexSchema,
   timestampSchema,
 } from './records.js'
-import { roomRecordSchema } from './room-records.js'
+import { logRecordSchema, roomRecordSchema } from './room-records.js'
 
 /**
  * Cursors and sequence numbers are 32-bit on every database; a larger one is a client error.
@@ -203,6 +203,10 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('message'), cursor: z.number().int().positive(), message: roomRecordSchema }),
   z.strictObject({ type: z.literal('caught_up'), cursor: z.number().int().nonnegative() }),
+  /** An invitation, for the invitee alone: the signed `invite` entry of the room's log. */
+  z
+    .strictObject({ type: z.literal('invitation'), room: z.string(), record: logRecordSchema })
+    .refine((frame) => frame.record.entry.room === frame.room, { message: "expected the entry of the frame's room" }),
   /** Relayed messages wait for this wallet to make them end-to-end (pattern β). */
   z.strictObject({ type: z.literal('migrations'), pending: z.number().int().positive() }),
   z.strictObject({ type: z.literal('sent'), ref: z.string(), result: sendMessageResponseSchema }),

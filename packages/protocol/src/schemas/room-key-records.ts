@@ -1,6 +1,6 @@
 /**
  * zod schemas of the private-group records (docs/private-groups.md): key-distribution pages and
- * deliveries, invitations, invite links, rotation intents and rotation notices.
+ * deliveries, invite links, rotation intents and rotation notices.
  * Strict, as every DMTP record: unknown fields are refused, values in their one canonical form.
  */
 import { z } from 'zod'
@@ -57,22 +57,6 @@ export const keyDistributionSchema = z
 export const keyDeliverySchema = z
   .strictObject({ ...distributionHeader, recipient: roomKeyWrapSchema, proof: proofSchema })
   .refine(pageInRange, pageError)
-
-export const invitationSchema = z
-  .strictObject({
-    v: z.literal(1),
-    id: idSchema,
-    room: idSchema,
-    inviter: addressSchema,
-    inviterKey: cidSchema,
-    invitee: addressSchema,
-    logHead: cidSchema,
-    at: timestampSchema,
-    expiresAt: timestampSchema,
-    signature: signatureSchema,
-  })
-  .refine((invitation) => invitation.expiresAt > invitation.at, { message: 'expected expiresAt after at', path: ['expiresAt'] })
-  .refine((invitation) => invitation.invitee !== invitation.inviter, { message: 'expected another address', path: ['invitee'] })
 
 const inviteLinkShape = {
   v: z.literal(1),

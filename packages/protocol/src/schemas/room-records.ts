@@ -74,7 +74,7 @@ export const roomEventSchema = z
     event('delete', {}),
     event('e2ee_on', { plain: z.boolean() }),
     event('e2ee_off', {}),
-    event('invite', { members: membersSchema }),
+    event('invite', { members: membersSchema, until: untilSchema.optional() }),
     event('approve', { members: membersSchema }),
     event('reject', { members: membersSchema }),
     event('unban', { members: membersSchema }),

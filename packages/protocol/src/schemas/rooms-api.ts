@@ -40,6 +40,8 @@ export const membershipSchema = z.strictObject({
   mutedUntil: timestampSchema.nullable(),
   banned: z.boolean(),
   bannedUntil: timestampSchema.nullable(),
+  /** Invited: until when the invitation holds (null: no end); null otherwise. */
+  invitedUntil: timestampSchema.nullable(),
   readSeq: z.number().int().nonnegative(),
 })
 
@@ -95,6 +97,7 @@ export const memberSchema = z.strictObject({
   mutedUntil: timestampSchema.nullable(),
   banned: z.boolean(),
   bannedUntil: timestampSchema.nullable(),
+  invitedUntil: timestampSchema.nullable(),
   readSeq: z.number().int().nonnegative(),
 })
 

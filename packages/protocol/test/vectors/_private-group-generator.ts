@@ -266,7 +266,7 @@ async function record<T extends object>(prefix: string, signer: PrivateGroupKey,
   return { signingBytes: toHex(signingBytes), record: { ...unsigned, signature: await sign(signer, signingBytes) } }
 }
 
-export type RecordType = 'invitation' | 'inviteLink' | 'rotationIntent'
+export type RecordType = 'inviteLink' | 'rotationIntent'
 
 export async function generatePrivateGroup() {
   const k = await keys()
@@ -315,17 +315,6 @@ export async function generatePrivateGroup() {
     ),
   ]
   const id = b64(new Uint8Array(16).fill(9))
-  const invitation = await record('dmtp/v1/group-invitation\n', k.alice, {
-    v: 1,
-    id,
-    room: ROOM,
-    inviter: k.alice.address,
-    inviterKey: k.alice.keyBundle,
-    invitee: k.carol.address,
-    logHead: LOG_HEAD,
-    at: AT,
-    expiresAt: '2026-06-08T12:00:00.000Z',
-  })
   const inviteLink = await record('dmtp/v1/group-invite-link\n', k.bob, {
     v: 1,
     id,
@@ -455,29 +444,8 @@ export async function generatePrivateGroup() {
         error: 'InvalidContentError',
       },
     ],
-    /** Checked with `verifyInvitation`, `verifyInviteLink` or `verifyRotationIntent` at `now`. */
+    /** Checked with `verifyInviteLink` or `verifyRotationIntent` at `now`. */
     records: [
-      {
-        comment: 'an invitation with a flipped signature byte',
-        type: 'invitation',
-        record: { ...invitation.record, signature: flip(invitation.record.signature, 0) },
-        now: AT,
-        error: 'SignatureInvalidError',
-      },
-      {
-        comment: 'an invitation moved to another invitee',
-        type: 'invitation',
-        record: { ...invitation.record, invitee: k.bob.address },
-        now: AT,
-        error: 'SignatureInvalidError',
-      },
-      {
-        comment: 'an invitation checked at its expiresAt',
-        type: 'invitation',
-        record: invitation.record,
-        now: invitation.record.expiresAt,
-        error: 'RecordExpiredError',
-      },
       {
         comment: 'an invite link with more uses than signed',
         type: 'inviteLink',
@@ -493,9 +461,9 @@ export async function generatePrivateGroup() {
         error: 'SignatureInvalidError',
       },
       {
-        comment: 'a rotation intent signed under the invitation prefix',
+        comment: 'a rotation intent signed under the invite-link prefix',
         type: 'rotationIntent',
-        record: (await record('dmtp/v1/group-invitation\n', k.alice, intent)).record,
+        record: (await record('dmtp/v1/group-invite-link\n', k.alice, intent)).record,
         now: AT,
         error: 'SignatureInvalidError',
       },
@@ -507,7 +475,7 @@ export async function generatePrivateGroup() {
       'wraps of the epoch-2 key from alice and of the epoch-1 key from bob to each member (X25519 static-static, ' +
       'HKDF-SHA256 pair key, AES-256-GCM), the signed key-distribution pages with their leaf hashes and per-recipient ' +
       'deliveries (hash trees of 1, 2 and 3 leaves), group envelopes (dmtp-group-v1) with padded plaintext, AAD and ' +
-      'signing bytes, the signed invitation, invite link (and its text) and rotation intent, a rotation notice, and ' +
+      'signing bytes, the signed invite link (and its text) and rotation intent, a rotation notice, and ' +
       'invalid cases with the error each must fail with. Nonces are fixed (first 12 bytes of sha-256 of ' +
       'dmtp/vectors/private-group/nonce/<name>); bytes are hex outside records, base64url inside them.',
     source: SOURCE,
@@ -519,7 +487,6 @@ export async function generatePrivateGroup() {
     wraps: [...epoch2Wraps, ...epoch1Wraps],
     distributions,
     envelopes,
-    invitation,
     inviteLink: { ...inviteLink, text: `dmtp-invite:${b64(utf8ToBytes(canonicalText(inviteLink.record)))}` },
     rotationIntent,
     rotationDue: { v: 1, room: ROOM, epoch: 2, cause: 'kick', entry: LOG_HEAD, at: AT },

@@ -120,7 +120,11 @@ export async function generateRoomEvents(): Promise<RoomEventsFile> {
       },
       'alice creates a private room (non-ASCII name, a newline in the description); she is its Owner',
     ],
-    ['alice', { type: 'invite', members: [a('bob'), a('carol'), a('dave')] }, 'alice invites three'],
+    [
+      'alice',
+      { type: 'invite', members: [a('bob'), a('carol'), a('dave')], until: '2026-06-08T12:00:00.000Z' },
+      'alice invites three, for a week',
+    ],
     ['bob', { type: 'join' }, 'bob joins (invited)'],
     ['carol', { type: 'join' }, 'carol joins; two messages follow (positions 5 and 6)'],
     ['erin', { type: 'request' }, 'erin asks to join', 2],

@@ -16,6 +16,7 @@ import {
   ApiError,
   type DefineRoleParameters,
   type GetRoomReturnType,
+  type InviteReturnType,
   type JoinRoomReturnType,
   type ModerateParameters,
   type UpdateRoomParameters,
@@ -67,7 +68,8 @@ export type UseRoomReturnType = {
   /** Deletes the room (needs `delete_room`). */
   remove: () => Promise<void>
   update: (changes: Omit<UpdateRoomParameters, 'room'>) => Promise<void>
-  invite: (members: string[]) => Promise<void>
+  /** Invites wallets (for a week, the SDK default); `until` is when the invitation lapses. */
+  invite: (members: string[]) => Promise<InviteReturnType>
   approve: (members: string[]) => Promise<void>
   reject: (members: string[]) => Promise<void>
   setRole: (members: string[], role: string) => Promise<void>

@@ -72,6 +72,7 @@ export function useRooms(): UseRoomsReturnType {
           break
         }
         case 'room':
+        case 'invitation':
         case 'migrated':
           session.refresh().catch(() => {})
           break

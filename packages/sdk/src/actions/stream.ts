@@ -16,6 +16,7 @@
  */
 import type { RoomRecord, ServerFrame } from '@dmtp/protocol'
 import { type DecryptedMessage, decryptRecord } from '../_decrypt.js'
+import { checkInvitation, type Invitation } from '../_invitation.js'
 import type { RoomFork } from '../_room-fork.js'
 import { forgetSession, sessionToken } from '../_session.js'
 import { inboxRange, roomOf, type Settled, StreamGuard, settle } from '../_stream-guard.js'
@@ -46,6 +47,8 @@ export type StreamEvent =
   | { type: 'disconnected'; reason: string; retryInMs: number }
   /** Messages relayed to this wallet before it set up wait to be made end-to-end: call `migrate()`. */
   | { type: 'migrations'; pending: number }
+  /** This wallet was invited to a room (the inviter's signed entry, checked): join it or decline. */
+  | { type: 'invitation'; invitation: Invitation }
   /** A room found forked: the server shows members different membership logs (`getRoom`'s `fork`). */
   | { type: 'fork'; room: string; fork: RoomFork }
 
@@ -146,6 +149,11 @@ export function stream(client: DmtpClientBase, { cursor }: StreamParameters = {}
         if (frame.type === 'message') await onMessage(frame)
         else if (frame.type === 'caught_up') push({ type: 'caught_up', cursor: frame.cursor })
         else if (frame.type === 'migrations') push({ type: 'migrations', pending: frame.pending })
+        else if (frame.type === 'invitation') {
+          me ??= (await client.getWallet()).address
+          const invitation = await checkInvitation(client, me, frame.record)
+          if (invitation) push({ type: 'invitation', invitation })
+        }
       })
       .catch(() => {})
   }

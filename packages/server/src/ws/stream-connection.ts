@@ -265,6 +265,12 @@ export class StreamConnection {
       if (last === undefined || last < notice.seq - 1) this.lastSeq.set(notice.roomId, notice.seq - 1)
       return
     }
+    if (notice.status === 'invited') {
+      if (notice.record && this.state !== 'closed') {
+        this.write(`{"type":"invitation","room":${JSON.stringify(notice.roomId)},"record":${notice.record}}`)
+      }
+      return
+    }
     // The removal itself was delivered before this notice; nothing after it is.
     this.rooms.get(notice.roomId)?.()
     this.rooms.delete(notice.roomId)

@@ -13,7 +13,7 @@ export function ConnectionBanner() {
     else if (state === 'disconnected' && started.current && reason !== 'closed') setLost(true)
   }, [state, reason])
   return (
-    <div role="status" aria-live="polite" className={lost ? 'banner offline' : 'banner hidden'}>
+    <div role="status" aria-live="polite" data-state={state} className={lost ? 'banner offline' : 'banner hidden'}>
       {lost &&
         (state === 'connecting'
           ? 'Connection lost. Reconnecting now…'

@@ -4,9 +4,9 @@
  */
 import { type UseRoomsReturnType, useRooms } from '@dmtp/react'
 import type { RoomSummary } from '@dmtp/sdk'
-import { useState } from 'react'
 import { friendlyError } from '../lib/errors.js'
-import { formatTime, MENTION, sameAddress, shortAddress } from '../lib/format.js'
+import { formatDateTime, formatTime, MENTION, sameAddress, shortAddress } from '../lib/format.js'
+import { useAction } from '../lib/use-action.js'
 
 type Props = { active: string | undefined; me: string; onOpen: (room: string) => void }
 
@@ -35,27 +35,21 @@ function Invitations({
   rooms: UseRoomsReturnType
   onOpen: (room: string) => void
 }) {
-  const [busy, setBusy] = useState(false)
-  const [error, setError] = useState<unknown>(null)
-  const answer = async (run: () => Promise<unknown>) => {
-    setBusy(true)
-    setError(null)
-    try {
-      await run()
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy(false)
-    }
-  }
+  const { busy, error, run: answer } = useAction()
   return (
     <section className="invitations" aria-label="Invitations">
       <h3>Invitations</h3>
       <ul className="member-list">
-        {invitations.map(({ room }) => (
+        {invitations.map(({ room, membership }) => (
           <li key={room.id} className="member row" data-room={room.id}>
             <span className="room-name">
               {room.name} <span className="badge">{room.type === 'private' ? 'Private' : 'Group'}</span>
+              {membership.invitedUntil ? (
+                <span className="hint" data-testid="invitation-until">
+                  {' '}
+                  until {formatDateTime(membership.invitedUntil)}
+                </span>
+              ) : null}
             </span>
             <button
               type="button"

@@ -13,6 +13,7 @@ import * as rooms from './20261203T000000000Z-rooms.js'
 import * as manifestTimeBound from './20261216T000000000Z-manifest-time-bound.js'
 import * as roomKeys from './20261220T000000000Z-room-keys.js'
 import * as roomLinks from './20261227T000000000Z-room-links.js'
+import * as invitationExpiry from './20261230T000000000Z-invitation-expiry.js'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -32,6 +33,7 @@ const migrations: Record<string, DialectMigration> = {
   '20261216T000000000Z-manifest-time-bound': manifestTimeBound,
   '20261220T000000000Z-room-keys': roomKeys,
   '20261227T000000000Z-room-links': roomLinks,
+  '20261230T000000000Z-invitation-expiry': invitationExpiry,
 }
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -16,6 +16,8 @@ export interface RoomMembersTable {
   muted_until: string | null
   banned: number
   banned_until: string | null
+  /** While `invited`: when the invitation lapses; null when it does not. */
+  invited_until: string | null
   /** Read marker: the newest room position read. */
   read_seq: number
 }

@@ -10,8 +10,17 @@
 export type RoomStreamEvent = { roomId: string; pos: number; seq: number; frame: string; bytes?: Buffer }
 export const roomChannel = (roomId: string) => `room:${roomId}`
 
-/** A wallet's membership changed (joined, left, removed): its streams add or drop the room. */
-export type MemberNotice = { roomId: string; status: 'member' | 'invited' | 'requested' | 'none'; seq: number; pos: number }
+/**
+ * A wallet's membership changed (joined, left, removed): its streams add or drop the room. An
+ * invitation carries the invite's log record (`record`), which the invitee's streams pass on.
+ */
+export type MemberNotice = {
+  roomId: string
+  status: 'member' | 'invited' | 'requested' | 'none'
+  seq: number
+  pos: number
+  record?: string | undefined
+}
 export const memberChannel = (address: string) => `member:${address}`
 
 /** Relayed messages (pattern β) wait for this wallet to make them end-to-end. */

@@ -64,6 +64,7 @@ export async function applyRoomEvent({
       muted_until: next.mutedUntil,
       banned: next.banned ? 1 : 0,
       banned_until: next.bannedUntil,
+      invited_until: next.invitedUntil,
       read_seq: next.readSeq,
     })
     cache.put(room, address, next)

@@ -98,16 +98,26 @@ export class RoomReader {
       status === 'banned'
         ? query.where('banned', '=', 1).where((eb) => eb.or([eb('banned_until', 'is', null), eb('banned_until', '>', now)]))
         : query.where('status', '=', status)
+    if (status === 'invited') query = query.where((eb) => eb.or([eb('invited_until', 'is', null), eb('invited_until', '>', now)]))
     if (after) {
       query = query.where((eb) => eb(eb.refTuple('joined_seq', 'address'), '>', eb.tuple(after.joinedSeq, after.address)))
     }
     return query.orderBy('joined_seq').orderBy('address').limit(limit).execute()
   }
 
-  /** Rooms where `address` is a member, is invited or asked to join. */
+  /** Rooms where `address` is a member, is invited (an invitation that has not lapsed at `now`) or asked to join. */
   listRoomsOf(
     address: string,
-  ): Promise<(RoomRow & { m_status: string; m_role: string; m_muted_until: string | null; m_read_seq: number })[]> {
+    now: string,
+  ): Promise<
+    (RoomRow & {
+      m_status: string
+      m_role: string
+      m_muted_until: string | null
+      m_invited_until: string | null
+      m_read_seq: number
+    })[]
+  > {
     return this.db
       .selectFrom('room_members')
       .innerJoin('rooms', 'rooms.id', 'room_members.room_id')
@@ -116,10 +126,19 @@ export class RoomReader {
         'room_members.status as m_status',
         'room_members.role as m_role',
         'room_members.muted_until as m_muted_until',
+        'room_members.invited_until as m_invited_until',
         'room_members.read_seq as m_read_seq',
       ])
       .where('room_members.address', '=', address)
-      .where('room_members.status', 'in', ['member', 'invited', 'requested'])
+      .where((eb) =>
+        eb.or([
+          eb('room_members.status', 'in', ['member', 'requested']),
+          eb.and([
+            eb('room_members.status', '=', 'invited'),
+            eb.or([eb('room_members.invited_until', 'is', null), eb('room_members.invited_until', '>', now)]),
+          ]),
+        ]),
+      )
       .where('rooms.deleted_at', 'is', null)
       .execute()
   }

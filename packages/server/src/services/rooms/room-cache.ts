@@ -115,6 +115,7 @@ export function toCached(row: MemberRow): CachedMember {
     mutedUntil: row.muted_until,
     banned: row.banned === 1,
     bannedUntil: row.banned_until,
+    invitedUntil: row.invited_until,
     joinedPos: row.joined_pos,
     leftPos: row.left_pos,
     readSeq: row.read_seq,

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import {
   isBanned,
+  isInvited,
   isMuted,
   type LogRecord,
   type Member,
@@ -193,7 +194,8 @@ export class RoomService {
   /** The signed-in wallet's rooms (members, invitations, requests), most recent first. */
   async list(address: string): Promise<MyRoom[]> {
     const reader = new RoomReader(this.deps.database.db)
-    const rows = await reader.listRoomsOf(address)
+    const now = this.deps.clock.now().toISOString()
+    const rows = await reader.listRoomsOf(address, now)
     const ids = rows.map((row) => row.id)
     const [last, unread, peers, roles] = await Promise.all([
       reader.listLastMessages(ids),
@@ -207,7 +209,6 @@ export class RoomService {
     const lastByRoom = new Map(last.map((row) => [row.room_id, row]))
     const unreadByRoom = new Map(unread.map((row) => [row.room_id, Number(row.unread)]))
     const cached = new Map(roles)
-    const now = this.deps.clock.now().toISOString()
     return rows
       .map((row) => {
         const lastRow = lastByRoom.get(row.id)
@@ -220,6 +221,7 @@ export class RoomService {
               mutedUntil: row.m_muted_until,
               banned: false,
               bannedUntil: null,
+              invitedUntil: row.m_invited_until,
               readSeq: row.m_read_seq,
             },
             now,
@@ -324,24 +326,27 @@ export class RoomService {
 }
 
 function membership(
-  state: Pick<CachedMember, 'status' | 'role' | 'mutedUntil' | 'banned' | 'bannedUntil' | 'readSeq'>,
+  state: Pick<CachedMember, 'status' | 'role' | 'mutedUntil' | 'banned' | 'bannedUntil' | 'invitedUntil' | 'readSeq'>,
   now: string,
 ): Membership {
   const member = { ...state, joinedSeq: 0 }
   const banned = isBanned(member, now)
+  // A lapsed invitation is no standing: the invitee must be invited again.
+  const lapsed = state.status === 'invited' && !isInvited(member, now)
   return {
-    status: state.status,
+    status: lapsed ? 'none' : state.status,
     role: state.status === 'member' ? state.role : null,
     mutedUntil: isMuted(member, now) ? state.mutedUntil : null,
     banned,
     bannedUntil: banned ? state.bannedUntil : null,
+    invitedUntil: state.status === 'invited' && !lapsed ? state.invitedUntil : null,
     readSeq: state.readSeq,
   }
 }
 
 function toMember(row: MemberRow, now: string): Member {
   const state = toCached(row)
-  const { mutedUntil, banned, bannedUntil } = membership(state, now)
+  const { mutedUntil, banned, bannedUntil, invitedUntil } = membership(state, now)
   return {
     address: row.address,
     status: row.status,
@@ -350,6 +355,7 @@ function toMember(row: MemberRow, now: string): Member {
     mutedUntil,
     banned,
     bannedUntil,
+    invitedUntil,
     readSeq: row.read_seq,
   }
 }

@@ -375,11 +375,16 @@ export class WriteBatch {
     })
     this.cidRows.push({ cid: block.cid, kind: 'log', room_id: room.row.id, address: null, created_at: this.receivedAt })
     const recordJson = logRecordJson(block.cid, seq, this.receivedAt, block.text)
-    this.publish(
-      room,
-      { pos, seq, recordJson },
-      applied.changed.map((change) => [change.address, { roomId: room.row.id, status: change.status, seq, pos }]),
-    )
+    const notices: [string, MemberNotice][] = applied.changed
+      .filter((change) => change.status !== 'invited')
+      .map((change) => [change.address, { roomId: room.row.id, status: change.status, seq, pos }])
+    // Each invitee is told, live, with the signed entry (again when invited again); nobody else.
+    if (entry.event.type === 'invite') {
+      for (const address of entry.event.members) {
+        notices.push([address, { roomId: room.row.id, status: 'invited', seq, pos, record: recordJson }])
+      }
+    }
+    this.publish(room, { pos, seq, recordJson }, notices)
     const result: EventResult = { entry, cid: block.cid, seq, pos, receivedAt: this.receivedAt, recordJson }
     this.answers.push(() => item.resolve(result))
   }
